@@ -1,0 +1,46 @@
+# siyu — make run (install, build, run on sample-data/), make test, make bench.
+SHELL := /bin/bash
+PIPELINE ?= pipelines/sample.toml
+APT_PACKAGES := libcsv-dev libsqlite3-dev
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SIYU := .build/release/siyu
+
+.PHONY: all deps build build-debug run test unit crosscheck e2e bench clean sample-data
+
+all: build
+
+## deps: install the Debian packages siyu needs, only those missing
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v swift >/dev/null || { echo "error: swift (6.x) is not on PATH; install the Swift toolchain first"; exit 1; }
+
+build: deps
+	swift build -c release --product siyu
+
+## run: the whole pipeline on sample-data/ (exit 2 = finished with quarantined rows: still a report)
+run: build
+	@rc=0; $(SIYU) run --pipeline $(PIPELINE) || rc=$$?; \
+	if [ $$rc -ne 0 ] && [ $$rc -ne 2 ]; then exit $$rc; fi; \
+	out=$$(sed -n 's/^output *= *"\(.*\)".*/\1/p' $(PIPELINE) | head -1); \
+	echo; echo "Open the report: $$(realpath $$out/index.html)"
+
+## test: unit and end-to-end tests (XCTest), then the independent Python cross-check on sample-data/
+test: deps
+	swift build --product siyu
+	swift test
+	$(MAKE) --no-print-directory crosscheck
+
+crosscheck:
+	@rm -rf build/crosscheck && mkdir -p build/crosscheck
+	.build/debug/siyu run --quiet --pipeline $(PIPELINE) --warehouse build/crosscheck/warehouse.sqlite --output build/crosscheck/siyu >/dev/null || [ $$? -eq 2 ]
+	python3 Tests/crosscheck/crosscheck.py --pipeline $(PIPELINE) --out build/crosscheck/python --compare build/crosscheck/siyu
+
+sample-data:
+	python3 sample-data/generate.py
+
+clean:
+	rm -rf .build build

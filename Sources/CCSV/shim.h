@@ -1,0 +1,3 @@
+// libcsv (Debian: libcsv-dev). It ships no pkg-config file; the header is /usr/include/csv.h.
+#include <stddef.h>
+#include <csv.h>

@@ -1,0 +1,140 @@
+import Foundation
+
+/// A known export layout, recognised by a signature of required headers, never by position.
+public struct FormatSpec: Sendable {
+    public var id: String
+    public var kind: SourceKind
+    /// Each inner list is a set of alternatives; one of each must be present.
+    public var required: [[String]]
+    /// Canonical field -> header names, in priority order (the first present wins).
+    public var fields: [String: [String]]
+    /// Canonical multi-valued fields (every present header is used).
+    public var multi: [String: [String]] = [:]
+}
+
+/// Header names with spaces trimmed and `="…"` removed; duplicates are kept by position.
+public struct HeaderMap {
+    public let names: [String]
+    private var firstIndex: [String: Int] = [:]
+
+    public init(_ raw: [String]) {
+        names = raw.map { Values.clean($0.replacingOccurrences(of: "\u{FEFF}", with: "")) }
+        for (i, n) in names.enumerated() where firstIndex[n] == nil { firstIndex[n] = i }
+    }
+
+    public func index(_ name: String) -> Int? { firstIndex[name] }
+    public func has(_ name: String) -> Bool { firstIndex[name] != nil }
+}
+
+public enum Formats {
+    static let tmall = FormatSpec(
+        id: "tmall_orders", kind: .tmall,
+        required: [["订单编号"], ["买家会员名"], ["订单状态"], ["订单付款时间"], ["买家实际支付金额", "买家实付金额"]],
+        fields: [
+            "order_id": ["订单编号"], "buyer": ["买家会员名"], "status": ["订单状态"],
+            "paid": ["买家实际支付金额", "买家实付金额"], "refund": ["退款金额"],
+            "pay_time": ["订单付款时间"], "created_time": ["订单创建时间"],
+        ],
+        multi: ["phone": ["联系手机", "联系电话", "买家手机号"], "promo": []])
+    static let jd = FormatSpec(
+        id: "jd_orders", kind: .jd,
+        required: [["订单号"], ["下单帐号", "下单账号"], ["订单状态"], ["下单时间"], ["实付金额", "应付金额"]],
+        fields: [
+            "order_id": ["订单号"], "buyer": ["下单帐号", "下单账号"], "status": ["订单状态"],
+            "paid": ["实付金额", "应付金额"], "refund": [], "pay_time": ["付款确认时间"], "created_time": ["下单时间"],
+        ],
+        multi: ["phone": ["联系电话"], "promo": ["订单来源", "订单渠道"]])
+    static let youzan = FormatSpec(
+        id: "youzan_orders", kind: .youzan,
+        required: [["订单号"], ["订单状态"], ["买家付款时间"], ["订单实付金额"]],
+        fields: [
+            "order_id": ["订单号"], "buyer": ["买家昵称"], "status": ["订单状态"], "paid": ["订单实付金额"],
+            "refund": ["订单已退款金额"], "pay_time": ["买家付款时间"], "created_time": ["订单创建时间"],
+            "order_type": ["订单类型"],
+        ],
+        multi: ["phone": ["买家手机号", "收货人手机号/提货人手机号"], "promo": ["推广方式", "订单来源"]])
+    static let followers = FormatSpec(
+        id: "wechat_followers", kind: .followers,
+        required: [["openid"], ["subscribe_time"]],
+        fields: [
+            "subscribe": ["subscribe"], "openid": ["openid"], "unionid": ["unionid"], "subscribe_time": ["subscribe_time"],
+            "scene": ["subscribe_scene"], "qr_scene": ["qr_scene"], "qr_scene_str": ["qr_scene_str"], "mobile": ["mobile"],
+        ])
+    static let wanxiangtai = FormatSpec(
+        id: "alimama_wanxiangtai", kind: .spend,
+        required: [["日期"], ["主体名称"], ["花费"]],
+        fields: ["date": ["日期"], "campaign": ["主体名称"], "spend": ["花费"]])
+    static let ztc = FormatSpec(
+        id: "alimama_ztc", kind: .spend,
+        required: [["计划名称"], ["花费"]],
+        fields: ["date": ["日期"], "campaign": ["计划名称"], "spend": ["花费"]])
+    static let plainSpend = FormatSpec(
+        id: "spend_plain", kind: .spend,
+        required: [["date"], ["channel"], ["spend"]],
+        fields: ["date": ["date"], "campaign": ["channel"], "spend": ["spend"]])
+
+    public static let all: [FormatSpec] = [tmall, jd, youzan, followers, wanxiangtai, ztc, plainSpend]
+
+    /// The generic format of a pipeline-declared source.
+    static func generic(_ source: SourceConfig) -> FormatSpec {
+        var fields: [String: [String]] = [:]
+        for (k, v) in source.columns where k != "phone" && k != "promo" { fields[k] = [v] }
+        let required = ["order_id", "paid", "pay_time"].compactMap { source.columns[$0] }.map { [$0] }
+        return FormatSpec(id: "generic:\(source.name)", kind: .generic, required: required, fields: fields,
+                          multi: ["phone": source.columns["phone"].map { [$0] } ?? [], "promo": source.columns["promo"].map { [$0] } ?? []])
+    }
+
+    public enum Detection {
+        case found(FormatSpec, layout: String)
+        case unknown(nearest: FormatSpec?, missing: [String])
+    }
+
+    /// Recognises a header among the formats a source kind accepts.
+    public static func detect(header: HeaderMap, source: SourceConfig) -> Detection {
+        let candidates = source.kind == .generic ? [generic(source)] : all.filter { $0.kind == source.kind }
+        var best: (FormatSpec, [String])?
+        for spec in candidates {
+            let missing = spec.required.filter { alts in !alts.contains(where: header.has) }.map { $0.joined(separator: "|") }
+            if missing.isEmpty { return .found(spec, layout: layout(spec, header)) }
+            if best == nil || missing.count < best!.1.count { best = (spec, missing) }
+        }
+        return .unknown(nearest: best?.0, missing: best?.1 ?? [])
+    }
+
+    /// A finer layout name for data quality (Tmall 2016 / 2018 / 2020, JD 30 / 48 columns).
+    static func layout(_ spec: FormatSpec, _ h: HeaderMap) -> String {
+        switch spec.id {
+        case "tmall_orders":
+            if h.has("买家实付金额") { return "tmall_orders_2020" }
+            return h.names.count >= 50 ? "tmall_orders_2018" : "tmall_orders_2016"
+        case "jd_orders":
+            return h.has("实付金额") ? "jd_orders_48" : "jd_orders_30"
+        default: return spec.id
+        }
+    }
+
+    /// Column positions for a spec's fields on a header.
+    public static func resolve(_ spec: FormatSpec, _ h: HeaderMap) -> ResolvedColumns {
+        var single: [String: Int] = [:]
+        for (k, alts) in spec.fields {
+            if let i = alts.lazy.compactMap({ h.index($0) }).first { single[k] = i }
+        }
+        var multi: [String: [Int]] = [:]
+        for (k, names) in spec.multi { multi[k] = names.compactMap { h.index($0) } }
+        return ResolvedColumns(single: single, multi: multi)
+    }
+}
+
+public struct ResolvedColumns {
+    public var single: [String: Int]
+    public var multi: [String: [Int]]
+
+    public func value(_ field: String, _ cells: [String]) -> String {
+        guard let i = single[field], i < cells.count else { return "" }
+        return cells[i]
+    }
+    public func values(_ field: String, _ cells: [String]) -> [String] {
+        (multi[field] ?? []).compactMap { $0 < cells.count ? cells[$0] : nil }
+    }
+    public func column(_ field: String) -> Int? { single[field].map { $0 + 1 } }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+
+public enum Stage: String, CaseIterable, Sendable {
+    case ingest, clean, join, aggregate, report
+}
+
+/// Exit codes, documented in the README.
+public enum ExitCode: Int32 {
+    case success = 0
+    case failure = 1
+    case quarantined = 2      // finished, but rows were quarantined or files rejected
+    case usage = 64
+}
+
+/// Runs stages against a warehouse and records the run manifest.
+public struct Runner {
+    public let pipeline: Pipeline
+    public let logger: Logger
+    public let asOf: Int?
+    public let warehousePath: String?
+
+    public init(pipeline: Pipeline, logger: Logger, asOf: Int? = nil, warehousePath: String? = nil) {
+        self.pipeline = pipeline
+        self.logger = logger
+        self.asOf = asOf
+        self.warehousePath = warehousePath
+    }
+
+    public func openWarehouse() throws -> Warehouse {
+        try Warehouse(pipeline: pipeline, logger: logger, path: warehousePath)
+    }
+
+    public static func newRunID() -> String {
+        let f = DateFormatter()
+        f.dateFormat = "yyyyMMdd'T'HHmmss"
+        f.timeZone = TimeZone(identifier: "UTC")
+        return f.string(from: Date()) + "-\(getpid())"
+    }
+
+    /// Runs the stages in order; returns their reports. `full` drops everything first.
+    public func run(_ stages: [Stage], full: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode) {
+        if full {
+            let path = warehousePath ?? pipeline.warehouse
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        }
+        let wh = try openWarehouse()
+        let runID = Self.newRunID()
+        let started = Date()
+        var reports: [StageReport] = []
+        for stage in stages {
+            var log = logger
+            log[metadataKey: "stage"] = "\(stage.rawValue)"
+            let r: StageReport
+            switch stage {
+            case .ingest: r = try IngestStage(wh).run(runID: runID)
+            case .clean: r = try CleanStage(wh).run(runID: runID)
+            case .join: r = try JoinStage(wh).run(runID: runID)
+            case .aggregate: r = try AggregateStage(wh, asOf: asOf).run(runID: runID)
+            case .report: r = try ReportStage(wh).run(runID: runID)
+            }
+            log.info("stage done", metadata: ["rows.in": "\(r.rowsIn)", "rows.out": "\(r.rowsOut)", "rows.quarantined": "\(r.quarantined)",
+                                              "seconds": "\(String(format: "%.2f", r.seconds))"])
+            reports.append(r)
+        }
+        let problems = reports.reduce(0) { $0 + $1.quarantined + $1.rejected.count }
+        let exit: ExitCode = problems > 0 ? .quarantined : .success
+        try writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: exit)
+        return (reports, exit)
+    }
+
+    func writeManifest(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode) throws {
+        let stages: [[String: Any]] = reports.map {
+            ["stage": $0.stage, "seconds": ($0.seconds * 1000).rounded() / 1000, "rows_in": $0.rowsIn, "rows_out": $0.rowsOut,
+             "rows_quarantined": $0.quarantined, "files_ingested": $0.filesIngested, "files_skipped": $0.filesSkipped,
+             "files_rejected": $0.rejected]
+        }
+        let manifest: [String: Any] = [
+            "run_id": runID, "command": command, "started_at": Warehouse.timestamp(started), "finished_at": Warehouse.timestamp(Date()),
+            "pipeline": pipeline.path, "warehouse": wh.db.path, "as_of": (try wh.meta("as_of")) ?? "", "exit_code": Int(exit.rawValue), "stages": stages,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
+        let json = String(decoding: data, as: UTF8.self)
+        try wh.db.prepare("INSERT OR REPLACE INTO siyu_runs VALUES(?,?,?,?,?,?)")
+            .run([.text(runID), .text(Warehouse.timestamp(started)), .text(Warehouse.timestamp(Date())), .text(command), .int(Int(exit.rawValue)), .text(json)])
+        if reports.contains(where: { $0.stage == "report" }) {
+            try CSVWriter.writeAtomically(json + "\n", to: "\(pipeline.output)/manifest.json")
+        }
+    }
+}

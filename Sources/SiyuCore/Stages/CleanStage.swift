@@ -1,0 +1,218 @@
+import Foundation
+import Logging
+
+/// One order after folding its item lines (stg_orders).
+public struct StagedOrder {
+    public var platform: String
+    public var orderID: String
+    public var source: String
+    public var fileID: Int
+    public var line: Int
+    public var buyer: String?
+    public var phones: [String]
+    public var statusRaw: String
+    public var paidFen: Int
+    public var refundFen: Int
+    public var createdTs: Int?
+    public var payTs: Int?
+    public var promo: [String]
+    public var isTest: Bool
+    public var itemRows: Int
+
+    public var netFen: Int { paidFen - refundFen }
+
+    /// paid / unpaid / closed / refunded (see docs/decisions.md).
+    public var status: String { CleanStage.mapStatus(statusRaw, paidFen: paidFen, refundFen: refundFen, paid: payTs != nil) }
+}
+
+/// Stage 2: typed, normalized stg_* tables from raw_*: one row per order (newest observation wins),
+/// follower records, spend rows with their channel. Bad values are quarantined with their reason.
+public struct CleanStage {
+    let wh: Warehouse
+    public init(_ wh: Warehouse) { self.wh = wh }
+
+    struct Quarantine: Error { var reason: String; var column: Int? }
+
+    struct FileRow {
+        var fileID: Int, source: String, kind: SourceKind, name: String, header: HeaderMap
+    }
+
+    public static func mapStatus(_ raw: String, paidFen: Int, refundFen: Int, paid: Bool) -> String {
+        let s = Values.normalizedStatus(raw)
+        if paidFen > 0 && refundFen >= paidFen { return "refunded" }
+        if !paid {
+            if s.contains("关闭") || s.contains("取消") { return "closed" }
+            return "unpaid"
+        }
+        return "paid"
+    }
+
+    /// JD statuses that mean the buyer paid, for orders exported without 付款确认时间.
+    static func jdStatusImpliesPaid(_ raw: String) -> Bool {
+        let s = Values.normalizedStatus(raw)
+        return ["等待出库", "等待确认收货", "完成", "已完成", "配送中", "已发货", "等待发货"].contains(s)
+    }
+
+    public func run(runID: String) throws -> StageReport {
+        let started = Date()
+        var report = StageReport(stage: "clean")
+        try wh.requireUpstream("clean", upstream: "ingest")
+        try wh.db.transaction {
+            try wh.db.execute("DELETE FROM stg_orders; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean';")
+            let files = try wh.db.prepare("""
+                SELECT file_id, source, kind, name, header FROM raw_files WHERE status='landed'
+                ORDER BY COALESCE(export_key, ''), file_id
+                """).rows { st in
+                FileRow(fileID: st.int(0), source: st.text(1), kind: SourceKind(rawValue: st.text(2)) ?? .generic,
+                        name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))))
+            }
+            let quarantine = try wh.db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'clean',?,?,?)")
+            var orders: [String: StagedOrder] = [:]   // key platform \u{1f} order id
+            let insertFollow = try wh.db.prepare("INSERT INTO stg_follow_records VALUES(?,?,?,?,?,?,?,?,?,?)")
+            let insertSpend = try wh.db.prepare("INSERT INTO stg_spend VALUES(?,?,?,?,?,?)")
+            for f in files {
+                let source = wh.pipeline.sources.first { $0.name == f.source }
+                    ?? SourceConfig(name: f.source, kind: f.kind, files: [], defaultChannel: f.source, platform: f.kind.platform ?? f.source, columns: [:])
+                guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { continue }
+                let cols = Formats.resolve(spec, f.header)
+                let table = Warehouse.rawTables[f.kind]!
+                let rows = try wh.db.prepare("SELECT line, cells FROM \(table) WHERE file_id=? ORDER BY line")
+                try rows.bind([.int(f.fileID)])
+                var fileOrders: [String: StagedOrder] = [:]
+                var fileOrderKeys: [String] = []
+                while try rows.step() {
+                    let line = rows.int(0)
+                    let cells = Warehouse.splitCells(rows.text(1))
+                    report.rowsIn += 1
+                    do {
+                        switch f.kind {
+                        case .tmall, .jd, .youzan, .generic:
+                            let o = try parseOrder(cells, cols: cols, source: source, fileID: f.fileID, line: line)
+                            let key = o.platform + "\u{1f}" + o.orderID
+                            if var prev = fileOrders[key] {
+                                // Another item line of the same order: order-level amounts count once.
+                                prev.itemRows += 1
+                                for p in o.phones where !prev.phones.contains(p) { prev.phones.append(p) }
+                                fileOrders[key] = prev
+                            } else {
+                                fileOrders[key] = o
+                                fileOrderKeys.append(key)
+                            }
+                        case .followers:
+                            try insertFollow.run(try parseFollow(cells, cols: cols, fileID: f.fileID, line: line))
+                            report.rowsOut += 1
+                        case .spend:
+                            try insertSpend.run(try parseSpend(cells, cols: cols, fileName: f.name, fileID: f.fileID, line: line))
+                            report.rowsOut += 1
+                        }
+                    } catch let q as Quarantine {
+                        report.quarantined += 1
+                        try quarantine.run([.int(f.fileID), .int(line), .text(q.reason), .optInt(q.column), .text(IngestStage.rawText(cells))])
+                    }
+                }
+                rows.reset()
+                // Newest observation wins: this file is newer than every file before it.
+                for k in fileOrderKeys { orders[k] = fileOrders[k] }
+            }
+            let insertOrder = try wh.db.prepare("INSERT INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            for o in orders.values.sorted(by: { ($0.platform, $0.orderID) < ($1.platform, $1.orderID) }) {
+                try insertOrder.run([
+                    .text(o.platform), .text(o.orderID), .text(o.source), .int(o.fileID), .int(o.line), .optText(o.buyer),
+                    .text(o.phones.joined(separator: ",")), .text(o.statusRaw), .text(o.status), .int(o.paidFen), .int(o.refundFen),
+                    .int(o.netFen), .optInt(o.createdTs), .optInt(o.payTs), .optInt(o.payTs.map { $0 / 86400 }),
+                    .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows),
+                ])
+            }
+            report.rowsOut += orders.count
+            try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
+                               detail: "quarantined=\(report.quarantined)")
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    func money(_ cols: ResolvedColumns, _ field: String, _ cells: [String], textIsZero: Bool = false) throws -> Int {
+        switch Values.fen(cols.value(field, cells)) {
+        case .empty: return 0
+        case .value(let v): return v
+        case .invalid:
+            if textIsZero, !cols.value(field, cells).contains(where: { $0.isNumber }) { return 0 }
+            throw Quarantine(reason: "bad_amount: \(field) is not a money amount", column: cols.column(field))
+        }
+    }
+
+    func time(_ cols: ResolvedColumns, _ field: String, _ cells: [String]) throws -> Int? {
+        let raw = cols.value(field, cells)
+        guard Values.text(raw) != nil else { return nil }
+        guard let t = Values.localTime(raw) else {
+            throw Quarantine(reason: "bad_date: \(field) is not a date and time", column: cols.column(field))
+        }
+        return t
+    }
+
+    func parseOrder(_ cells: [String], cols: ResolvedColumns, source: SourceConfig, fileID: Int, line: Int) throws -> StagedOrder {
+        let id: String
+        switch Values.orderID(cols.value("order_id", cells)) {
+        case .empty: throw Quarantine(reason: "missing_order_id", column: cols.column("order_id"))
+        case .scientific: throw Quarantine(reason: "order_id_scientific: Excel turned the order number into 1.23E+18; export again without opening it in Excel", column: cols.column("order_id"))
+        case .value(let v): id = v
+        }
+        let paid = try money(cols, "paid", cells)
+        let refund = try money(cols, "refund", cells, textIsZero: true)
+        let created = try time(cols, "created_time", cells)
+        var payTs = try time(cols, "pay_time", cells)
+        let statusRaw = Values.clean(cols.value("status", cells))
+        if source.kind == .jd, payTs == nil, Self.jdStatusImpliesPaid(statusRaw) { payTs = created }
+        var phones: [String] = []
+        for c in cols.values("phone", cells) { if let m = Values.mobile(c), !phones.contains(m) { phones.append(m) } }
+        return StagedOrder(
+            platform: source.platform, orderID: id, source: source.name, fileID: fileID, line: line,
+            buyer: Values.text(cols.value("buyer", cells)), phones: phones, statusRaw: statusRaw,
+            paidFen: payTs == nil ? 0 : paid, refundFen: refund, createdTs: created, payTs: payTs,
+            promo: cols.values("promo", cells).compactMap(Values.text),
+            isTest: (Values.text(cols.value("order_type", cells)) ?? "").contains("测试"), itemRows: 1)
+    }
+
+    func parseFollow(_ cells: [String], cols: ResolvedColumns, fileID: Int, line: Int) throws -> [SQLValue] {
+        guard let openid = Values.text(cols.value("openid", cells)) else {
+            throw Quarantine(reason: "missing_openid", column: cols.column("openid"))
+        }
+        var followTs: Int?
+        let rawTime = Values.clean(cols.value("subscribe_time", cells))
+        if let t = Values.text(rawTime), t != "0" {
+            if t.allSatisfy({ $0.isASCII && $0.isNumber }), let unix = Int(t), t.count <= 11 {
+                let offset = wh.pipeline.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(unix)))
+                followTs = unix + offset
+            } else if let local = Values.localTime(t) {
+                followTs = local
+            } else {
+                throw Quarantine(reason: "bad_date: subscribe_time is neither Unix seconds nor a date", column: cols.column("subscribe_time"))
+            }
+        }
+        let subscribe = Values.text(cols.value("subscribe", cells)).flatMap { Int($0) }
+        return [.int(fileID), .int(line), .text(openid), .optText(Values.text(cols.value("unionid", cells))),
+                .optText(Values.mobile(cols.value("mobile", cells))), .optInt(subscribe), .optInt(followTs),
+                .optText(Values.text(cols.value("scene", cells))), .optText(Values.text(cols.value("qr_scene", cells))),
+                .optText(Values.text(cols.value("qr_scene_str", cells)))]
+    }
+
+    func parseSpend(_ cells: [String], cols: ResolvedColumns, fileName: String, fileID: Int, line: Int) throws -> [SQLValue] {
+        let campaign = Values.text(cols.value("campaign", cells))
+        let rawDate = Values.clean(cols.value("date", cells))
+        if rawDate.contains("合计") || rawDate.contains("汇总") || rawDate.contains("总计")
+            || (campaign ?? "").hasPrefix("合计") || (campaign ?? "").hasPrefix("汇总") {
+            throw Quarantine(reason: "summary_row: a total row, not spend", column: nil)
+        }
+        var day: Int?
+        if cols.single["date"] != nil {
+            guard let t = Values.localTime(rawDate) else { throw Quarantine(reason: "bad_date: date is not a date", column: cols.column("date")) }
+            day = t / 86400
+        } else if let key = IngestStage.exportKey(fileName: fileName), let t = Values.localTime(String(key.prefix(8))) {
+            day = t / 86400   // no date column (直通车): the last date in the file name
+        }
+        guard let day else { throw Quarantine(reason: "no_date: the export has no date column and its file name carries no date", column: nil) }
+        let spend = try money(cols, "spend", cells)
+        let channel = wh.pipeline.channel(for: .spend, values: [campaign]) ?? "unmapped"
+        return [.int(fileID), .int(line), .int(day), .optText(campaign), .text(channel), .int(spend)]
+    }
+}

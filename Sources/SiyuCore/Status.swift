@@ -1,0 +1,38 @@
+import Foundation
+
+/// What the warehouse holds: files, row counts per table, each stage's last run, the as-of date.
+public enum Status {
+    public static func render(_ wh: Warehouse) throws -> String {
+        let db = wh.db
+        var out = "warehouse: \(db.path)\n"
+        out += "as-of date: \(try wh.meta("as_of").flatMap { $0.isEmpty ? nil : $0 } ?? "(not aggregated yet)")\n\n"
+        out += "stages (last run):\n"
+        var previous: String?
+        for stage in Stage.allCases {
+            let row = try db.prepare("SELECT finished_at, seconds, rows_in, rows_out, detail FROM siyu_stages WHERE stage=?")
+                .rows([.text(stage.rawValue)]) { ($0.text(0), $0.text(1), $0.int(2), $0.int(3), $0.text(4)) }.first
+            if let (fin, secs, rin, rout, detail) = row {
+                let stale = previous.map { $0 > fin } ?? false
+                out += "  \(stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(fin)  \(secs)s  in=\(rin) out=\(rout)  \(detail)\(stale ? "  STALE: upstream ran later, re-run this stage" : "")\n"
+                previous = fin
+            } else {
+                out += "  \(stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) never run\n"
+                previous = "9999"
+            }
+        }
+        out += "\nfiles:\n"
+        let files = try db.prepare("SELECT name, source, COALESCE(format,''), status, rows_read, rows_landed, rows_quarantined FROM raw_files ORDER BY file_id").rows {
+            "  \($0.text(0))  [\($0.text(1)), \($0.text(2))] \($0.text(3)) read=\($0.int(4)) landed=\($0.int(5)) quarantined=\($0.int(6))"
+        }
+        out += files.isEmpty ? "  (none)\n" : files.joined(separator: "\n") + "\n"
+        let redeliveries = try db.scalarInt("SELECT count(*) FROM raw_redeliveries")
+        if redeliveries > 0 { out += "  \(redeliveries) re-delivered file(s) skipped (same sha256)\n" }
+        out += "\ntables:\n"
+        let tables = try db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND (name LIKE 'raw\\_%' ESCAPE '\\' OR name LIKE 'stg\\_%' ESCAPE '\\' OR name LIKE 'int\\_%' ESCAPE '\\' OR name LIKE 'out\\_%' ESCAPE '\\') ORDER BY name").rows { $0.text(0) }
+        for t in tables { out += "  \(t.padding(toLength: 26, withPad: " ", startingAt: 0)) \(try db.scalarInt("SELECT count(*) FROM \(t)"))\n" }
+        if let last = try db.prepare("SELECT run_id, command, finished_at, exit_code FROM siyu_runs ORDER BY started_at DESC LIMIT 1").rows([]) { "\($0.text(0)) `\($0.text(1))` finished \($0.text(2)) exit \($0.int(3))" }.first {
+            out += "\nlast run: \(last)\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,184 @@
+import CSQLite
+import Foundation
+
+/// An error from SQLite. The message names the SQL; bound values (possibly personal data) stay out.
+public struct SQLiteError: Error, CustomStringConvertible {
+    public let code: Int32
+    public let message: String
+    public let sql: String?
+    public var description: String {
+        if let sql { return "SQLite error \(code): \(message) (in: \(sql.prefix(200)))" }
+        return "SQLite error \(code): \(message)"
+    }
+}
+
+/// A thin, single-threaded handle on one SQLite database file. The only door to the C API.
+public final class Database {
+    let handle: OpaquePointer
+    public let path: String
+
+    public init(path: String, readOnly: Bool = false) throws {
+        var db: OpaquePointer?
+        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        guard rc == SQLITE_OK, let db else {
+            let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close(db) }
+            throw SQLiteError(code: rc, message: "\(msg): \(path)", sql: nil)
+        }
+        handle = db
+        self.path = path
+        sqlite3_busy_timeout(db, 5000)
+        try execute("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA synchronous=NORMAL")
+        try execute("PRAGMA temp_store=MEMORY")
+        try execute("PRAGMA cache_size=-262144")
+        try execute("PRAGMA foreign_keys=OFF")
+    }
+
+    deinit { sqlite3_close_v2(handle) }
+
+    var lastError: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// Runs one or more statements that return no rows.
+    public func execute(_ sql: String) throws {
+        var err: UnsafeMutablePointer<CChar>?
+        let rc = sqlite3_exec(handle, sql, nil, nil, &err)
+        if rc != SQLITE_OK {
+            let msg = err.map { String(cString: $0) } ?? lastError
+            sqlite3_free(err)
+            throw SQLiteError(code: rc, message: msg, sql: sql)
+        }
+    }
+
+    public func prepare(_ sql: String) throws -> Statement { try Statement(db: self, sql: sql) }
+
+    /// Runs `body` in one IMMEDIATE transaction: all or nothing.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// First column of the first row, as Int (0 when no row).
+    public func scalarInt(_ sql: String, _ args: [SQLValue] = []) throws -> Int {
+        let st = try prepare(sql)
+        try st.bind(args)
+        return try st.step() ? st.int(0) : 0
+    }
+
+    public func scalarText(_ sql: String, _ args: [SQLValue] = []) throws -> String? {
+        let st = try prepare(sql)
+        try st.bind(args)
+        return try st.step() ? st.textOrNil(0) : nil
+    }
+
+    public func tableExists(_ name: String) throws -> Bool {
+        try scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name=?", [.text(name)]) > 0
+    }
+}
+
+public enum SQLValue {
+    case int(Int)
+    case text(String)
+    case null
+
+    public static func optText(_ s: String?) -> SQLValue { s.map { .text($0) } ?? .null }
+    public static func optInt(_ i: Int?) -> SQLValue { i.map { .int($0) } ?? .null }
+}
+
+/// A prepared statement: prepared in init, finalized in deinit; bind / step / reset explicitly.
+public final class Statement {
+    let stmt: OpaquePointer
+    unowned let db: Database
+    let sql: String
+
+    init(db: Database, sql: String) throws {
+        var s: OpaquePointer?
+        let rc = sqlite3_prepare_v2(db.handle, sql, -1, &s, nil)
+        guard rc == SQLITE_OK, let s else { throw SQLiteError(code: rc, message: db.lastError, sql: sql) }
+        stmt = s
+        self.db = db
+        self.sql = sql
+    }
+
+    deinit { sqlite3_finalize(stmt) }
+
+    public func bind(_ values: [SQLValue]) throws {
+        for (i, v) in values.enumerated() { try bind(v, at: Int32(i + 1)) }
+    }
+
+    public func bind(_ value: SQLValue, at index: Int32) throws {
+        let rc: Int32
+        switch value {
+        case .int(let i): rc = sqlite3_bind_int64(stmt, index, Int64(i))
+        case .text(let s):
+            rc = s.utf8.withContiguousStorageIfAvailable { buf in
+                sqlite3_bind_text(stmt, index, UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                  Int32(buf.count), siyu_sqlite_transient())
+            } ?? sqlite3_bind_text(stmt, index, s, -1, siyu_sqlite_transient())
+        case .null: rc = sqlite3_bind_null(stmt, index)
+        }
+        if rc != SQLITE_OK { throw SQLiteError(code: rc, message: db.lastError, sql: sql) }
+    }
+
+    public func bindInt(_ value: Int, at index: Int32) { sqlite3_bind_int64(stmt, index, Int64(value)) }
+
+    /// Binds UTF-8 bytes as text without building a String.
+    public func bindBytes(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) {
+        if let base = bytes.baseAddress {
+            sqlite3_bind_text(stmt, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
+                              Int32(bytes.count), siyu_sqlite_transient())
+        } else {
+            sqlite3_bind_text(stmt, index, "", 0, siyu_sqlite_transient())
+        }
+    }
+
+    /// Steps once: true when a row is available, false when done.
+    @discardableResult
+    public func step() throws -> Bool {
+        let rc = sqlite3_step(stmt)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw SQLiteError(code: rc, message: db.lastError, sql: sql)
+    }
+
+    /// Executes a statement that returns no rows, then resets it for reuse.
+    public func run(_ values: [SQLValue] = []) throws {
+        try bind(values)
+        _ = try step()
+        reset()
+    }
+
+    public func reset() {
+        sqlite3_reset(stmt)
+        sqlite3_clear_bindings(stmt)
+    }
+
+    public func int(_ col: Int32) -> Int { Int(sqlite3_column_int64(stmt, col)) }
+    public func isNull(_ col: Int32) -> Bool { sqlite3_column_type(stmt, col) == SQLITE_NULL }
+    public func intOrNil(_ col: Int32) -> Int? { isNull(col) ? nil : int(col) }
+    public func text(_ col: Int32) -> String {
+        guard let p = sqlite3_column_text(stmt, col) else { return "" }
+        let n = Int(sqlite3_column_bytes(stmt, col))
+        return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
+    }
+    public func textOrNil(_ col: Int32) -> String? { isNull(col) ? nil : text(col) }
+
+    /// All rows, mapped.
+    public func rows<T>(_ values: [SQLValue] = [], _ map: (Statement) throws -> T) throws -> [T] {
+        try bind(values)
+        var out: [T] = []
+        while try step() { out.append(try map(self)) }
+        reset()
+        return out
+    }
+}

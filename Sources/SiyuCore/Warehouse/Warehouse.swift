@@ -1,0 +1,108 @@
+import Foundation
+import Logging
+
+/// The warehouse: one SQLite file with layers raw_* (as exported), stg_* (typed), int_* (joined),
+/// out_* (what reports print), plus bookkeeping (siyu_runs, siyu_stages, raw_files, quarantine).
+public final class Warehouse {
+    public let db: Database
+    public let pipeline: Pipeline
+    public let logger: Logger
+
+    public static let rawTables: [SourceKind: String] = [
+        .tmall: "raw_tmall_orders", .jd: "raw_jd_orders", .youzan: "raw_youzan_orders",
+        .followers: "raw_followers", .spend: "raw_spend", .generic: "raw_generic_orders",
+    ]
+
+    public init(pipeline: Pipeline, logger: Logger, path: String? = nil) throws {
+        self.pipeline = pipeline
+        self.logger = logger
+        let file = path ?? pipeline.warehouse
+        let dir = (file as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        db = try Database(path: file)
+        try createSchema()
+    }
+
+    func createSchema() throws {
+        var sql = """
+        CREATE TABLE IF NOT EXISTS siyu_meta(key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE IF NOT EXISTS siyu_stages(stage TEXT PRIMARY KEY, run_id TEXT, started_at TEXT, finished_at TEXT,
+            seconds REAL, rows_in INTEGER, rows_out INTEGER, detail TEXT);
+        CREATE TABLE IF NOT EXISTS siyu_runs(run_id TEXT PRIMARY KEY, started_at TEXT, finished_at TEXT, command TEXT,
+            exit_code INTEGER, manifest TEXT);
+        CREATE TABLE IF NOT EXISTS raw_files(file_id INTEGER PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL,
+            path TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, size INTEGER, format TEXT, encoding TEXT,
+            header TEXT, export_key TEXT, status TEXT NOT NULL, error TEXT, rows_read INTEGER NOT NULL DEFAULT 0,
+            rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT);
+        CREATE TABLE IF NOT EXISTS raw_redeliveries(path TEXT NOT NULL, sha256 TEXT NOT NULL, duplicate_of INTEGER NOT NULL,
+            seen_at TEXT, PRIMARY KEY(path, sha256));
+        CREATE TABLE IF NOT EXISTS raw_quarantine(file_id INTEGER NOT NULL, line INTEGER NOT NULL, stage TEXT NOT NULL,
+            reason TEXT NOT NULL, column_no INTEGER, raw_text TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS raw_quarantine_file ON raw_quarantine(file_id, stage);
+        CREATE TABLE IF NOT EXISTS stg_orders(platform TEXT NOT NULL, order_id TEXT NOT NULL, source TEXT NOT NULL,
+            file_id INTEGER NOT NULL, line INTEGER NOT NULL, buyer TEXT, phones TEXT, status_raw TEXT, status TEXT NOT NULL,
+            paid_fen INTEGER NOT NULL, refund_fen INTEGER NOT NULL, net_fen INTEGER NOT NULL, created_ts INTEGER,
+            pay_ts INTEGER, pay_day INTEGER, promo TEXT, is_test INTEGER NOT NULL DEFAULT 0, item_rows INTEGER NOT NULL,
+            PRIMARY KEY(platform, order_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS stg_follow_records(file_id INTEGER NOT NULL, line INTEGER NOT NULL, openid TEXT NOT NULL,
+            unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT);
+        CREATE TABLE IF NOT EXISTS stg_spend(file_id INTEGER NOT NULL, line INTEGER NOT NULL, day INTEGER NOT NULL,
+            campaign TEXT, channel TEXT NOT NULL, spend_fen INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS int_customers(customer_key TEXT PRIMARY KEY, first_ts INTEGER NOT NULL,
+            first_day INTEGER NOT NULL, acquisition_platform TEXT NOT NULL, first_order_id TEXT NOT NULL,
+            acquisition_channel TEXT NOT NULL, first_follow_ts INTEGER) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS int_purchases(customer_key TEXT NOT NULL, platform TEXT NOT NULL, order_id TEXT NOT NULL,
+            pay_ts INTEGER NOT NULL, pay_day INTEGER NOT NULL, net_fen INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_key TEXT, first_follow_ts INTEGER NOT NULL,
+            first_follow_day INTEGER NOT NULL, scene TEXT, qr_scene TEXT, qr_scene_str TEXT, fan_channel TEXT NOT NULL) WITHOUT ROWID;
+        """
+        for t in Set(Self.rawTables.values) {
+            sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"
+            sql += "\nCREATE INDEX IF NOT EXISTS \(t)_file ON \(t)(file_id, line);"
+        }
+        try db.execute(sql)
+    }
+
+    // MARK: stage bookkeeping
+
+    public func recordStage(_ stage: String, runID: String, started: Date, rowsIn: Int, rowsOut: Int, detail: String = "") throws {
+        let st = try db.prepare("INSERT OR REPLACE INTO siyu_stages VALUES(?,?,?,?,?,?,?,?)")
+        let end = Date()
+        try st.run([.text(stage), .text(runID), .text(Self.timestamp(started)), .text(Self.timestamp(end)),
+                    .text(String(format: "%.3f", end.timeIntervalSince(started))), .int(rowsIn), .int(rowsOut), .text(detail)])
+    }
+
+    public func stageFinished(_ stage: String) throws -> String? {
+        try db.scalarText("SELECT finished_at FROM siyu_stages WHERE stage=?", [.text(stage)])
+    }
+
+    /// Refuses to run `stage` when its upstream has not run, or ran after it was last built.
+    public func requireUpstream(_ stage: String, upstream: String) throws {
+        guard try stageFinished(upstream) != nil else {
+            throw SiyuError.stageOrder(stage: stage, message: "the warehouse has no `\(upstream)` output yet; run `siyu \(upstream)` first (or `siyu run`)")
+        }
+    }
+
+    public func setMeta(_ key: String, _ value: String) throws {
+        try db.prepare("INSERT OR REPLACE INTO siyu_meta VALUES(?,?)").run([.text(key), .text(value)])
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try db.scalarText("SELECT value FROM siyu_meta WHERE key=?", [.text(key)])
+    }
+
+    public static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.string(from: d)
+    }
+
+    /// Cells of a raw row are stored joined by U+001F (unit separator).
+    public static let cellSeparator: Character = "\u{1F}"
+    public static func joinCells(_ cells: [String]) -> String {
+        cells.map { $0.contains(cellSeparator) ? $0.replacingOccurrences(of: "\u{1F}", with: " ") : $0 }.joined(separator: "\u{1F}")
+    }
+    public static func splitCells(_ s: String) -> [String] {
+        s.split(separator: cellSeparator, omittingEmptySubsequences: false).map(String.init)
+    }
+}
