@@ -40,8 +40,13 @@ public struct Runner {
 
     /// Runs the stages in order; returns their reports. `full` drops everything first.
     public func run(_ stages: [Stage], full: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode) {
+        let path = warehousePath ?? pipeline.warehouse
+        let lock = try RunLock(warehouse: path, command: command)
+        defer { withExtendedLifetime(lock) {} }
+        if let stale = lock.staleHolder {
+            logger.warning("a previous run did not finish; its lock was stale and is taken over", metadata: ["previous": "\(stale)"])
+        }
         if full {
-            let path = warehousePath ?? pipeline.warehouse
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         let wh = try openWarehouse()

@@ -131,7 +131,9 @@ public struct IngestStage {
                 try reader.forEachChunk { try parser.feed($0) }
                 try parser.finish()
                 if header == nil {
-                    fileError = size == 0 ? "the file is empty (0 bytes); download the export again" : "the file has no header row; it looks truncated, download the export again"
+                    fileError = SiyuError.input(file: path, line: nil, column: nil, message: size == 0
+                        ? "the file is empty (0 bytes); download the export again"
+                        : "the file has no header row; it looks truncated, download the export again").description
                 }
             } catch let e as SiyuError {
                 fileError = e.description
