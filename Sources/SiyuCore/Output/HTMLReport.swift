@@ -180,9 +180,10 @@ public enum HTMLReport {
     static func funnel(_ t: OutputTable) -> String {
         let all = t.rows.filter { $0[1] == "all" }
         func sum(_ i: Int) -> Int { all.reduce(0) { $0 + (Int($1[i]) ?? 0) } }
-        let stages = [("fans", sum(2)), ("prospects", sum(4)), ("bought within 90 days", sum(7)), ("repeat fans", sum(9)), ("loyal fans", sum(10))]
+        // Nested stages: every repeat fan is a buyer, every loyal fan a repeat fan.
+        let stages = [("fans", sum(2)), ("buyers (already + within 90 days)", sum(3) + sum(7)), ("repeat fans", sum(9)), ("loyal fans", sum(10))]
         let top = max(1, stages[0].1)
-        let width = 520, bh = 34, left = 190
+        let width = 520, bh = 34, left = 260
         var s = "<svg role=\"img\" aria-label=\"fan funnel\" width=\"\(left + width + 20)\" height=\"\(stages.count * (bh + 6) + 10)\" xmlns=\"http://www.w3.org/2000/svg\">"
         for (i, st) in stages.enumerated() {
             let w = max(2, st.1 * width / top)
