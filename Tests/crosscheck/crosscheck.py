@@ -324,7 +324,7 @@ def read_jsonl(raw: bytes) -> tuple[Table, list[tuple[int, list[str]]]]:
 
 def export_stamp(path: str) -> str:
     """Export time from a file name as 14 digits, '' when the name has none.
-    Tmall ExportOrderList<12 digits>, else any YYYYMMDD[HHMM[SS]] run (the latest if several)."""
+    Tmall ExportOrderList<12 digits>, else the first YYYYMMDD[HHMM[SS]] run in the name."""
     name = os.path.basename(path)
     runs = re.findall(r"(?<!\d)(\d{14}|\d{12}|\d{8})(?!\d)", name)
     good = []
@@ -335,7 +335,7 @@ def export_stamp(path: str) -> str:
         except ValueError:
             continue
         good.append(r.ljust(14, "0"))
-    return max(good) if good else ""
+    return good[0] if good else ""
 
 
 # ----------------------------------------------------------------------------------------------

@@ -156,6 +156,14 @@ public struct Pipeline: Sendable {
             sources: sources, rules: rules)
     }
 
+    /// What the clean stage's output depends on besides the raw rows: when it changes, clean runs in full.
+    public var cleanFingerprint: String {
+        var parts = ["v1", timeZone.identifier]
+        for s in sources { parts.append("\(s.name)|\(s.kind.rawValue)|\(s.platform)|\(s.columns.sorted { $0.key < $1.key })") }
+        for r in rules { parts.append("\(r.channel)|\(r.on.map(\.rawValue).sorted())|\(r.contains)|\(r.equals)") }
+        return SHA256.hexDigest(parts.joined(separator: "\n"))
+    }
+
     /// The first rule for `target` that matches any of `values`.
     public func channel(for target: RuleTarget, values: [String?]) -> String? {
         rules.first { $0.on.contains(target) && $0.matches(values) }?.channel

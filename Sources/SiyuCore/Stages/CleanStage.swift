@@ -34,7 +34,9 @@ public struct CleanStage {
     struct Quarantine: Error { var reason: String; var column: Int? }
 
     struct FileRow {
-        var fileID: Int, source: String, kind: SourceKind, name: String, header: HeaderMap
+        var fileID: Int, source: String, kind: SourceKind, name: String, header: HeaderMap, exportKey: String
+        /// Observation order for "newest observation wins": export time, then ingest order.
+        var obs: String { exportKey + "/" + String(repeating: "0", count: max(0, 12 - String(fileID).count)) + String(fileID) }
     }
 
     public static func mapStatus(_ raw: String, paidFen: Int, refundFen: Int, paid: Bool) -> String {
@@ -58,16 +60,23 @@ public struct CleanStage {
         var report = StageReport(stage: "clean")
         try wh.requireUpstream("clean", upstream: "ingest")
         try wh.db.transaction {
-            try wh.db.execute("DELETE FROM stg_orders; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean';")
+            // Incremental: only files not cleaned yet. A changed pipeline (time zone, sources, rules)
+            // or a first run cleans everything again.
+            let fingerprint = wh.pipeline.cleanFingerprint
+            let full = try wh.meta("clean_fingerprint") != fingerprint
+            if full {
+                try wh.db.execute("DELETE FROM stg_orders; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
+            }
             let files = try wh.db.prepare("""
-                SELECT file_id, source, kind, name, header FROM raw_files WHERE status='landed'
+                SELECT file_id, source, kind, name, header, COALESCE(export_key, '') FROM raw_files WHERE status='landed' AND cleaned=0
                 ORDER BY COALESCE(export_key, ''), file_id
                 """).rows { st in
                 FileRow(fileID: st.int(0), source: st.text(1), kind: SourceKind(rawValue: st.text(2)) ?? .generic,
-                        name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))))
+                        name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))), exportKey: st.text(5))
             }
+            report.filesIngested = files.count
             let quarantine = try wh.db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'clean',?,?,?)")
-            var orders: [String: StagedOrder] = [:]   // key platform \u{1f} order id
+            var orders: [String: (StagedOrder, String)] = [:]   // key platform \u{1f} order id -> (order, obs)
             let insertFollow = try wh.db.prepare("INSERT INTO stg_follow_records VALUES(?,?,?,?,?,?,?,?,?,?)")
             let insertSpend = try wh.db.prepare("INSERT INTO stg_spend VALUES(?,?,?,?,?,?)")
             for f in files {
@@ -112,20 +121,30 @@ public struct CleanStage {
                 }
                 rows.reset()
                 // Newest observation wins: this file is newer than every file before it.
-                for k in fileOrderKeys { orders[k] = fileOrders[k] }
+                for k in fileOrderKeys { orders[k] = (fileOrders[k]!, f.obs) }
             }
-            let insertOrder = try wh.db.prepare("INSERT INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-            for o in orders.values.sorted(by: { ($0.platform, $0.orderID) < ($1.platform, $1.orderID) }) {
+            let insertOrder = try wh.db.prepare("INSERT OR REPLACE INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            let existing = try wh.db.prepare("SELECT obs FROM stg_orders WHERE platform=? AND order_id=?")
+            for (o, obs) in orders.values.sorted(by: { ($0.0.platform, $0.0.orderID) < ($1.0.platform, $1.0.orderID) }) {
+                if !full {
+                    // An older export that arrives late never replaces a newer observation.
+                    try existing.bind([.text(o.platform), .text(o.orderID)])
+                    let current = try existing.step() ? existing.text(0) : nil
+                    existing.reset()
+                    if let current, current > obs { continue }
+                }
                 try insertOrder.run([
                     .text(o.platform), .text(o.orderID), .text(o.source), .int(o.fileID), .int(o.line), .optText(o.buyer),
                     .text(o.phones.joined(separator: ",")), .text(o.statusRaw), .text(o.status), .int(o.paidFen), .int(o.refundFen),
                     .int(o.netFen), .optInt(o.createdTs), .optInt(o.payTs), .optInt(o.payTs.map { $0 / 86400 }),
-                    .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows),
+                    .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows), .text(obs),
                 ])
             }
             report.rowsOut += orders.count
+            try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed'")
+            try wh.setMeta("clean_fingerprint", fingerprint)
             try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
-                               detail: "quarantined=\(report.quarantined)")
+                               detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)")
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

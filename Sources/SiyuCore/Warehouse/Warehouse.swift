@@ -33,7 +33,8 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS raw_files(file_id INTEGER PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL,
             path TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, size INTEGER, format TEXT, encoding TEXT,
             header TEXT, export_key TEXT, status TEXT NOT NULL, error TEXT, rows_read INTEGER NOT NULL DEFAULT 0,
-            rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT);
+            rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT,
+            cleaned INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS raw_redeliveries(path TEXT NOT NULL, sha256 TEXT NOT NULL, duplicate_of INTEGER NOT NULL,
             seen_at TEXT, PRIMARY KEY(path, sha256));
         CREATE TABLE IF NOT EXISTS raw_quarantine(file_id INTEGER NOT NULL, line INTEGER NOT NULL, stage TEXT NOT NULL,
@@ -43,7 +44,7 @@ public final class Warehouse {
             file_id INTEGER NOT NULL, line INTEGER NOT NULL, buyer TEXT, phones TEXT, status_raw TEXT, status TEXT NOT NULL,
             paid_fen INTEGER NOT NULL, refund_fen INTEGER NOT NULL, net_fen INTEGER NOT NULL, created_ts INTEGER,
             pay_ts INTEGER, pay_day INTEGER, promo TEXT, is_test INTEGER NOT NULL DEFAULT 0, item_rows INTEGER NOT NULL,
-            PRIMARY KEY(platform, order_id)) WITHOUT ROWID;
+            obs TEXT NOT NULL, PRIMARY KEY(platform, order_id)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS stg_follow_records(file_id INTEGER NOT NULL, line INTEGER NOT NULL, openid TEXT NOT NULL,
             unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT);
         CREATE TABLE IF NOT EXISTS stg_spend(file_id INTEGER NOT NULL, line INTEGER NOT NULL, day INTEGER NOT NULL,
