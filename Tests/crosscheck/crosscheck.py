@@ -297,20 +297,19 @@ def detect_format(t: Table) -> str | None:
     return None
 
 
-def read_records(path: str, raw: bytes) -> tuple[Table | None, list[tuple[int, list[str]]]]:
-    """Header and data records (line number, cells); blank lines are not records."""
-    text = decode(raw)
-    reader = csv.reader(io.StringIO(text, newline=""))
+def read_records(raw: bytes) -> tuple[Table | None, list[tuple[int, list[str]]]]:
+    """Header (the first non-blank record) and data records (line number, cells). A quoted value
+    spanning lines is one record; blank lines are not records."""
+    reader = csv.reader(io.StringIO(decode(raw), newline=""))
     header, records = None, []
     for row in reader:
-        if not row or all(c.strip() == "" for c in row) and header is None:
-            continue
+        if not any(c.strip() for c in row):
+            if header is None or not row:
+                continue
         if header is None:
             header = Table(row)
-            continue
-        if len(row) == 1 and row[0] == "":
-            continue
-        records.append((reader.line_num, row))
+        else:
+            records.append((reader.line_num, row))
     return header, records
 
 
@@ -461,7 +460,7 @@ class Ingest:
         if path.lower().endswith((".jsonl", ".json")):
             table, records = read_jsonl(raw)
         else:
-            table, records = read_records(path, raw)
+            table, records = read_records(raw)
         fmt = detect_format(table) if table else None
         quarantined: dict[str, int] = {}
 

@@ -6,7 +6,7 @@ enum DataQuality {
     static func table(_ db: Database) throws -> OutputTable {
         var t = OutputTable(name: "data_quality", columns: columns)
         struct F { var id: Int, name: String, sha: String, format: String, read: Int, status: String, error: String }
-        let files = try db.prepare("SELECT file_id, name, sha256, COALESCE(format,''), rows_read, status, COALESCE(error,'') FROM raw_files ORDER BY file_id").rows { st in
+        let files = try db.prepare("SELECT file_id, name, sha256, COALESCE(format,''), rows_read, status, COALESCE(error,'') FROM raw_files ORDER BY name, sha256").rows { st in
             F(id: st.int(0), name: st.text(1), sha: st.text(2), format: st.text(3), read: st.int(4), status: st.text(5), error: st.text(6))
         }
         let reasons = try db.prepare("""

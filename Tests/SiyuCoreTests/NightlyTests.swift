@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+
+/// Nightly operation: incremental runs equal a full rebuild byte for byte; killed runs leave the
+/// warehouse as it was and the next run finishes with the same outputs.
+final class NightlyTests: XCTestCase {
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = try TestSupport.tempDir("nightly")
+        try FileManager.default.copyItem(at: TestSupport.packageRoot.appendingPathComponent("pipelines"), to: work.appendingPathComponent("pipelines"))
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
+
+    /// Sample files grouped per source folder, sorted by name.
+    func sampleFiles() throws -> [String: [String]] {
+        let root = TestSupport.packageRoot.appendingPathComponent("sample-data")
+        var out: [String: [String]] = [:]
+        for dir in ["tmall", "jd", "youzan", "followers", "spend"] {
+            out[dir] = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path).filter { $0.hasSuffix(".csv") }.sorted()
+        }
+        return out
+    }
+
+    func deliver(_ dir: String, _ name: String) throws {
+        let dest = work.appendingPathComponent("sample-data/\(dir)")
+        try FileManager.default.createDirectory(at: dest, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: TestSupport.packageRoot.appendingPathComponent("sample-data/\(dir)/\(name)"), to: dest.appendingPathComponent(name))
+    }
+
+    func outputs(_ dir: URL) throws -> [String: Data] {
+        var out: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name != "manifest.json" {
+            out[name] = try Data(contentsOf: dir.appendingPathComponent(name))
+        }
+        return out
+    }
+
+    func run(_ args: [String]) throws -> TestSupport.Result {
+        let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "pipelines/sample.toml"] + args, cwd: work)
+        XCTAssertTrue(r.status == 0 || r.status == 2, r.stderr)
+        return r
+    }
+
+    func testThreeNightsEqualAFullRebuild() throws {
+        let files = try sampleFiles()
+        for night in 0..<3 {
+            for (dir, names) in files {
+                let share = names.count * (night + 1) / 3
+                for name in names[(names.count * night / 3)..<share] { try deliver(dir, name) }
+            }
+            _ = try run([])
+        }
+        let nightly = try outputs(work.appendingPathComponent("build/sample/reports"))
+        let status = try TestSupport.siyu(["status", "--pipeline", "pipelines/sample.toml"], cwd: work)
+        XCTAssertTrue(status.stdout.contains("clean      ") && status.stdout.contains("incremental"), status.stdout)
+
+        _ = try run(["--full", "--warehouse", "build/full.sqlite", "--output", "build/full"])
+        let full = try outputs(work.appendingPathComponent("build/full"))
+        XCTAssertEqual(Set(nightly.keys), Set(full.keys))
+        XCTAssertEqual(nightly.count, 9)
+        for (name, data) in full { XCTAssertEqual(nightly[name], data, "\(name) differs between nightly and full rebuild") }
+    }
+
+    func testKilledRunsLeaveTheWarehouseConsistent() throws {
+        for (dir, names) in try sampleFiles() { for n in names { try deliver(dir, n) } }
+        // Reference: one uninterrupted run in a separate warehouse.
+        _ = try run(["--warehouse", "build/ref.sqlite", "--output", "build/ref"])
+        let reference = try outputs(work.appendingPathComponent("build/ref"))
+
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<8 {
+            let p = Process()
+            p.executableURL = TestSupport.binary
+            p.arguments = ["run", "--quiet", "--pipeline", "pipelines/sample.toml"]
+            p.currentDirectoryURL = work
+            p.standardError = FileHandle.nullDevice
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32.random(in: 20_000...900_000, using: &rng))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+        _ = try run([])
+        let after = try outputs(work.appendingPathComponent("build/sample/reports"))
+        XCTAssertEqual(after.count, reference.count)
+        for (name, data) in reference { XCTAssertEqual(after[name], data, "\(name) differs after killed runs") }
+        // And no leftover temporary files.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("build/sample/reports").path).filter { $0.contains(".tmp-") }
+        XCTAssertEqual(leftovers, [])
+    }
+}
