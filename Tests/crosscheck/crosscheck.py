@@ -323,7 +323,8 @@ def read_jsonl(raw: bytes) -> tuple[Table, list[tuple[int, list[str]]]]:
 
 def export_stamp(path: str) -> str:
     """Export time from a file name as 14 digits, '' when the name has none.
-    Tmall ExportOrderList<12 digits>, else the first YYYYMMDD[HHMM[SS]] run in the name."""
+    Tmall ExportOrderList<12 digits>, else the last YYYYMMDD[HHMM[SS]] run in the name
+    (a date range in a name ends at the export: decisions.md)."""
     name = os.path.basename(path)
     runs = re.findall(r"(?<!\d)(\d{14}|\d{12}|\d{8})(?!\d)", name)
     good = []
@@ -334,7 +335,7 @@ def export_stamp(path: str) -> str:
         except ValueError:
             continue
         good.append(r.ljust(14, "0"))
-    return good[0] if good else ""
+    return good[-1] if good else ""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -382,6 +383,7 @@ class Spend:
 
 UNPAID_STATUSES = {"等待买家付款", "等待付款", "待付款"}
 CLOSED_STATUSES = {"交易关闭", "交易被淘宝关闭", "已取消", "已关闭"}
+JD_PAID_STATUSES = {"等待出库", "等待确认收货", "完成", "已完成", "配送中", "已发货", "等待发货"}
 
 
 def strip_status(s: str) -> str:
@@ -406,6 +408,7 @@ class UnionFind:
 
     def union(self, nodes) -> None:
         nodes = list(nodes)
+        self.find(nodes[0])  # a lone node is still a node
         for n in nodes[1:]:
             a, b = self.find(nodes[0]), self.find(n)
             if a != b:
@@ -434,7 +437,8 @@ class Ingest:
         seen_paths = set()
         for src in self.pipe.sources:
             for pattern in src.get("files", []):
-                for path in sorted(glob.glob(pattern)):
+                # "X.csv" before its re-delivered copy "X (1).csv" (decisions.md).
+                for path in sorted(glob.glob(pattern), key=lambda p: (os.path.splitext(p)[0], p)):
                     if path not in seen_paths:
                         seen_paths.add(path)
                         files.append((len(files), path, src))
@@ -454,6 +458,8 @@ class Ingest:
         # Newest observation wins: files are applied oldest export first (ties: ingest order).
         for _stamp, pos, path, src, raw, sha in sorted(loaded, key=lambda x: (x[0], x[1])):
             quality[pos] = self.load_file(pos, path, src, raw, sha)
+        for o in self.orders.values():
+            self.uf.union([f"~order:{o.platform}:{o.order_id}", *sorted(o.nodes)])
         self.quality = [quality[pos] for pos in sorted(quality)]
 
     def load_file(self, pos, path, src, raw, sha) -> dict:
@@ -498,7 +504,7 @@ class Ingest:
             pay = self.clock.parse(g("付款确认时间"))
             if pay is None:
                 s = strip_status(status)
-                if s and s not in UNPAID_STATUSES and s not in CLOSED_STATUSES:
+                if s in JD_PAID_STATUSES:  # cash on delivery etc. (decisions.md)
                     pay = self.clock.parse(g("下单时间"))
             buyer, phones, promo, test = g("下单帐号", "下单账号"), [g("联系电话")], [g("订单来源"), g("订单渠道")], False
             ids = []
@@ -540,16 +546,14 @@ class Ingest:
                 continue
             prev = in_file.get(oid)
             if prev is not None:
-                o.nodes |= prev.nodes
-                if fmt == "jd_orders":  # SKU rows fold into the first row of the order
-                    prev.nodes = o.nodes
-                    continue
-            in_file[oid] = o  # a later row replaces an earlier one for order-level fields
+                # Item lines of one order (decisions.md): order-level fields from the first row.
+                prev.nodes |= o.nodes
+                continue
+            in_file[oid] = o
         for oid, o in in_file.items():
-            key = (platform, oid)
-            internal = f"~order:{platform}:{oid}"  # links observations of one order; never a key
-            self.uf.union([internal, *sorted(o.nodes)])
-            self.orders[key] = o
+            # Newest observation wins: an older observation is replaced whole, links included;
+            # identities are linked after all files are loaded (link_orders).
+            self.orders[(platform, oid)] = o
 
     # -- followers ------------------------------------------------------------------------------
 
@@ -694,8 +698,10 @@ class Model:
             root = uf.find(f"~order:{o.platform}:{o.order_id}")
             c = by_root.get(root)
             if c is None:
-                nodes = [n for n in members[root] if not n.startswith("~")] or members[root]
-                digest = hashlib.sha256((self.pipe.salt + "\x1f" + min(nodes)).encode()).hexdigest()
+                nodes = [n for n in members[root] if not n.startswith("~")]
+                # an order with no identity at all is its own customer, keyed order:<platform>:<id>
+                node = min(nodes) if nodes else min(members[root])[1:]
+                digest = hashlib.sha256((self.pipe.salt + "\x1f" + node).encode()).hexdigest()
                 c = by_root[root] = Customer(digest[:16], o)
             c.orders.append(o)
             day = o.pay_time.date()

@@ -191,7 +191,9 @@ public struct Pipeline: Sendable {
                 out.append(pattern)
             }
         }
+        // By name without extension first, so "X.csv" comes before its re-delivered copy "X (1).csv".
+        func stem(_ p: String) -> String { (p as NSString).deletingPathExtension }
         var seen = Set<String>()
-        return out.sorted().filter { seen.insert($0).inserted }
+        return out.sorted { (stem($0), $0) < (stem($1), $1) }.filter { seen.insert($0).inserted }
     }
 }
