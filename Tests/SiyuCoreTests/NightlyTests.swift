@@ -13,12 +13,14 @@ final class NightlyTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
 
-    /// Sample files grouped per source folder, sorted by name.
+    /// Sample files grouped per source folder, in the order they were downloaded: by name, a
+    /// re-delivered copy "X (1).csv" after its original "X.csv" (as siyu's own glob order).
     func sampleFiles() throws -> [String: [String]] {
         let root = TestSupport.packageRoot.appendingPathComponent("sample-data")
         var out: [String: [String]] = [:]
         for dir in ["tmall", "jd", "youzan", "followers", "spend"] {
-            out[dir] = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path).filter { $0.hasSuffix(".csv") }.sorted()
+            out[dir] = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path).filter { $0.hasSuffix(".csv") }
+                .sorted { (($0 as NSString).deletingPathExtension, $0) < (($1 as NSString).deletingPathExtension, $1) }
         }
         return out
     }
