@@ -31,7 +31,7 @@ run: build
 ## test: unit and end-to-end tests (XCTest), then the independent Python cross-check on sample-data/
 test: deps
 	swift build --product siyu
-	swift test
+	swift test --disable-swift-testing
 	$(MAKE) --no-print-directory crosscheck
 
 crosscheck:

@@ -13,6 +13,8 @@ Usage:
     python3 sample-data/generate.py                      # regenerate the committed sample in place
     python3 sample-data/generate.py --out /tmp/s2        # the same sample, elsewhere
     python3 sample-data/generate.py --orders 1000000 --out /tmp/big   # at scale, monthly files
+    python3 sample-data/generate.py --orders 1000000 --out /tmp/big --next-day 1
+        # adds only tomorrow's delivery (day 1 after the range: 2026-01-01) to /tmp/big, deletes nothing
 
 Python 3.11 standard library only. Everything is derived from random.Random(seed) and fixed
 dates: the same arguments always give byte-identical files. Orders are generated day by day in
@@ -1243,6 +1245,152 @@ class Generator:
         return counts
 
 
+# ---------------------------------------------------------------------------------------------
+# Nightly increment: one more day of exports after the generated range (--next-day K).
+
+NEXT_DAY_MAX = 60
+
+
+def next_day_files(out: str, k: int):
+    """The files one nightly delivery adds: day DATA_END + k, exported the next morning."""
+    d = DATA_END + dt.timedelta(days=k)
+    nxt = d + dt.timedelta(days=1)
+    j = os.path.join
+    export = ts_at(nxt, 9, 5)
+    return d, {
+        TM: OrderFile(j(out, "tmall", tmall_name(export)), TM, d, d, export, "std"),
+        JD: OrderFile(j(out, "jd", f"jd_orders_{nxt:%Y%m%d}.csv"), JD, d, d, ts_at(nxt, 9, 0), "new"),
+        YZ: OrderFile(j(out, "youzan", f"youzan_orders_{d:%Y%m%d}.csv"), YZ, d, d, ts_at(nxt, 10, 0), "std"),
+    }
+
+
+def write_next_day(out: str, n_lines: int, seed: int, k: int, quiet: bool = False):
+    """Writes only the exports of day DATA_END + k for a dataset generated with --orders n_lines
+    (same seed): Tmall, JD and Youzan order files of the orders created that day, the follows of
+    that day, and that day's 万相台 / 直通车 / plain spend, each under its own file name, in the same
+    encodings as the monthly files. Nothing else in `out` is touched. Deterministic: the day draws
+    from its own random.Random(seed, k); returning customers are people of the generated pool
+    (same phones, nicks and accounts), new customers and fans get indices beyond it."""
+    g = Generator(out, n_lines, seed, "monthly")  # the customer pool (home platforms, repeat weights)
+    rng = random.Random(seed * 1_000_003 + 7919 * k)
+    g.rng = rng
+    d, files = next_day_files(out, k)
+    day0 = dix(d) * DAY
+    days = [DATA_START + dt.timedelta(days=i) for i in range((DATA_END - DATA_START).days + 1)]
+    lines = max(5, round(n_lines * day_weight(d) / sum(day_weight(x) for x in days)))
+    total_lines = lines
+    # Order numbers continue after the generated range (a platform's sequence never exceeds n_lines).
+    stride = n_lines // 100 + 1000
+    for p in g.seq:
+        g.seq[p] = n_lines + (k - 1) * stride
+    new_base = g.C + (k - 1) * stride
+    n_new = 0
+    todays: list[Order] = []
+    while lines > 0:
+        if rng.random() < 0.3:
+            c = new_base + n_new
+            n_new += 1
+            plat = HOME_PICK(rng)
+        else:
+            c = rng.randrange(g.C)
+            for _ in range(8):  # prefer people who buy again
+                if g.weight[c] > 0:
+                    break
+                c = rng.randrange(g.C)
+            plat = g.second[c] if g.second[c] >= 0 and rng.random() < 0.5 else g.home[c]
+        created = day0 + HOUR_PICK(rng) * 3600 + rng.randrange(3600)
+        o = g.new_order(c, plat, created, False)
+        g.fit(o, lines)
+        todays.append(o)
+        lines -= g.lines_of(o)
+    todays.sort(key=lambda x: (x.created, x.plat))
+    for o in todays:
+        g.assign_id(o)
+        f = files[o.plat]
+        rows = (g.R.tmall if o.plat == TM else g.R.jd if o.plat == JD else g.R.youzan)(o, f.export, f.style)
+        for row in rows:
+            f.write(row)
+        f.orders += 1
+    for f in files.values():
+        f.close()
+    written = [(f.path, f.records, f.orders) for f in files.values()]
+
+    # Follows of the day: new prospects (some with a bound mobile) and existing customers.
+    P = g.P
+    n_follow = max(3, round(g.C * 0.45 / len(days)))
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+    scenes = [("ADD_SCENE_QR_CODE", "0", "parcel_card_tmall"), ("ADD_SCENE_QR_CODE", "0", "parcel_card_jd"),
+              ("ADD_SCENE_WECHAT_ADVERTISEMENT", "0", ""), ("ADD_SCENE_LIVESTREAM", "0", ""),
+              ("ADD_SCENE_QR_CODE", "0", "store_qr_shanghai_01"), ("ADD_SCENE_OTHERS", "2001", ""),
+              ("ADD_SCENE_SEARCH", "0", ""), ("ADD_SCENE_PROFILE_CARD", "0", "")]
+    scene_pick = Picker(range(len(scenes)), [15, 10, 20, 10, 15, 5, 15, 10])
+    recs = []
+    for i in range(n_follow):
+        if rng.random() < 0.3:
+            person, mobile = rng.randrange(g.C), True
+        else:
+            person = FAN_ONLY_BASE + 10_000_000 + (k - 1) * stride + i
+            mobile = rng.random() < 0.25
+        openid = "oSiy" + "".join(alphabet[rng.getrandbits(6)] for _ in range(24))
+        unionid = "o6_bm" + "".join(alphabet[rng.getrandbits(6)] for _ in range(23)) if rng.random() < 0.6 else ""
+        sc, qs, qss = scenes[scene_pick(rng)]
+        follow = day0 + rng.randrange(DAY)
+        recs.append(["1", openid, unionid, str(unix(follow)), "", "0", "[]", sc, qs, qss,
+                     P.phone(person) if mobile else ""])
+    recs.sort(key=lambda r: r[1])
+    fol = FileSink(os.path.join(out, "followers", f"followers_{d:%Y%m%d}.csv"), FOLLOWER_HEADER, "utf-8", "\n")
+    for r in recs:
+        fol.write(r)
+    fol.close()
+    written.append((fol.path, fol.records, ""))
+
+    # Spend of the day, amounts on the same scale as write_spend.
+    scale = n_lines / 2500
+    ev = day_weight(d)
+    wxt = FileSink(os.path.join(out, "spend", f"wanxiangtai_daily_{d:%Y%m%d}.csv"), WXT_HEADER, "gbk")
+    for sid, nm, base in [(1234567, "万相台-拉新快-山茶花洁面乳", 4000), (2345678, "万相台-货品加速-经典礼盒", 2500),
+                          (3456789, "万相台无界-全站推广", 3500)]:
+        spend = max(100, int(base * ev * scale * rng.uniform(0.6, 1.4)))
+        cpc = rng.randint(60, 180)
+        clicks = max(1, spend // cpc)
+        impr = clicks * rng.randint(25, 60)
+        gmv = int(spend * rng.uniform(1.5, 4.5)) // 100 * 100
+        buyers = max(0, gmv // rng.randint(12000, 25000))
+        wxt.write([d.isoformat(), f"{sid:,}", nm, str(impr), str(clicks), yuan(spend),
+                   f"{clicks * 100 / impr:.2f}%", yuan(round(spend / clicks)), yuan(gmv),
+                   str(buyers), str(buyers * rng.randint(40, 80) // 100)])
+    wxt.close()
+    written.append((wxt.path, wxt.records, ""))
+    ztc = FileSink(os.path.join(out, "spend", f"ztc_{d:%Y%m%d}_{d:%Y%m%d}.csv"), ZTC_HEADER, "gbk")
+    for nm, bid, base in [("直通车-山茶花洁面-精准词", 120, 1200), ("直通车-礼盒-大促", 250, 900),
+                          ("关键词推广-新品测款", 80, 600)]:
+        spend = int(base * ev * scale * rng.uniform(0.7, 1.3))
+        clicks = max(1, spend // rng.randint(bid - bid // 3, bid + bid // 2))
+        impr = clicks * rng.randint(20, 70)
+        ztc.write([nm, f"￥{yuan(bid)}", f"{impr:,}", f"{clicks:,}", f"{clicks * 100 / impr:.2f}%",
+                   f"￥{yuan_sep(spend)}", f"￥{yuan(round(spend / clicks))}", f"{rng.randint(50, 400) / 100:.2f}%",
+                   "-", "-"])
+    ztc.close()
+    written.append((ztc.path, ztc.records, ""))
+    plain = [("tencent_ads 朋友圈广告", rng.randint(2000, 5000))]
+    if d.weekday() == 0:
+        plain.append(("京准通", rng.randint(30000, 70000)))
+    if d.day == 1:
+        plain += [("门店地推 offline", rng.randint(60000, 100000)), ("分销佣金", rng.randint(30000, 90000)),
+                  ("weibo_fans", rng.randint(20000, 50000))]
+    other = FileSink(os.path.join(out, "spend", f"other_spend_{d:%Y%m%d}.csv"), PLAIN_SPEND_HEADER, "utf-8", "\n")
+    for ch, amt in sorted(plain):
+        other.write([d.isoformat(), ch, yuan(int(amt * scale))])
+    other.close()
+    written.append((other.path, other.records, ""))
+    if not quiet:
+        for path, nrec, norders in written:
+            print(f"{os.path.relpath(path, out):50s} {nrec!s:>9} {norders!s:>9}")
+        print(f"next day {d}: order lines {total_lines}, orders {len(todays)}, new customers {n_new}, "
+              f"follows {n_follow}", file=sys.stderr)
+    return d, total_lines
+
+
 def clean(out: str):
     for sub in ("tmall", "jd", "youzan", "followers", "spend"):
         p = os.path.join(out, sub)
@@ -1260,7 +1408,20 @@ def main(argv=None):
     ap.add_argument("--orders", type=int, help="order lines in total, at scale, split into monthly files")
     ap.add_argument("--seed", type=int, default=20241101, help="random seed (default 20241101)")
     ap.add_argument("--quiet", action="store_true")
+    ap.add_argument("--next-day", type=int, metavar="K",
+                    help="write only the nightly delivery of day K after the generated range (K=1: "
+                         "2026-01-01) for the dataset of --orders N --out DIR (same seed): order, "
+                         "follower and spend files of that one day, under their own names; deletes nothing")
     a = ap.parse_args(argv)
+    if a.next_day is not None:
+        if a.orders is None or a.out is None:
+            ap.error("--next-day needs --orders (of the generated dataset) and --out")
+        if not 1 <= a.next_day <= NEXT_DAY_MAX:
+            ap.error(f"--next-day must be 1..{NEXT_DAY_MAX}")
+        if a.orders < 500:
+            ap.error("--orders must be at least 500")
+        write_next_day(os.path.abspath(a.out), a.orders, a.seed, a.next_day, a.quiet)
+        return
     if a.orders is not None and a.out is None:
         ap.error("--orders needs --out (the committed sample is regenerated without flags)")
     if a.orders is not None and a.orders < 500:

@@ -943,6 +943,7 @@ def read_csv(path: str) -> tuple[list[str], list[dict]]:
 
 
 def compare(ours_dir: str, siyu_dir: str) -> int:
+    outcome = {False: 0, True: 0}  # files equal / different
     failed = False
     for name, (_, keys) in OUTPUTS.items():
         mine_path, theirs_path = os.path.join(ours_dir, name), os.path.join(siyu_dir, name)
@@ -993,6 +994,8 @@ def compare(ours_dir: str, siyu_dir: str) -> int:
         for n in notes[:20]:
             print("  note: " + n)
         failed |= bool(diffs)
+        outcome[bool(diffs)] += 1
+    print(f"crosscheck: {outcome[False]} passed, {outcome[True]} failed")
     return 1 if failed else 0
 
 
