@@ -129,12 +129,39 @@ public struct ResolvedColumns {
     public var single: [String: Int]
     public var multi: [String: [Int]]
 
-    public func value(_ field: String, _ cells: [String]) -> String {
-        guard let i = single[field], i < cells.count else { return "" }
-        return cells[i]
+    public func value(_ field: String, _ row: RowCells) -> String {
+        guard let i = single[field] else { return "" }
+        return row.cell(i)
     }
-    public func values(_ field: String, _ cells: [String]) -> [String] {
-        (multi[field] ?? []).compactMap { $0 < cells.count ? cells[$0] : nil }
+    public func values(_ field: String, _ row: RowCells) -> [String] {
+        (multi[field] ?? []).map { row.cell($0) }
     }
     public func column(_ field: String) -> Int? { single[field].map { $0 + 1 } }
+}
+
+/// The cells of one raw row (joined by U+001F), split without copying; a cell becomes a String
+/// only when asked for. Reused from row to row.
+public final class RowCells {
+    public private(set) var bytes = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
+    private var starts: [Int] = []
+
+    public init() {}
+
+    public func load(_ b: UnsafeBufferPointer<UInt8>) {
+        bytes = b
+        starts.removeAll(keepingCapacity: true)
+        starts.append(0)
+        for (i, c) in b.enumerated() where c == 0x1F { starts.append(i + 1) }
+        starts.append(b.count + 1)
+    }
+
+    public var count: Int { starts.count - 1 }
+
+    public func cell(_ i: Int) -> String {
+        guard i < count else { return "" }
+        let a = starts[i], e = starts[i + 1] - 1
+        return String(decoding: UnsafeBufferPointer(rebasing: bytes[a..<e]), as: UTF8.self)
+    }
+
+    public var all: [String] { (0..<count).map(cell) }
 }

@@ -24,6 +24,31 @@ public final class UTF8ChunkReader {
     public let path: String
     public private(set) var encoding: TextEncoding = .utf8
     public private(set) var bytesRead = 0
+    /// SHA-256 of the raw bytes, computed on a helper thread from the chunks as they are read
+    /// (one pass over the file, and the hashing overlaps decoding and parsing).
+    private let hashQueue = BlockingQueue<Data?>(capacity: 8)
+    private let hashDone = BlockingQueue<String>(capacity: 1)
+    private var hashStarted = false
+
+    /// Waits for the hash of everything read so far; call once, after the last chunk.
+    public func sha256() -> String {
+        startHashing()
+        hashQueue.push(nil)
+        hashFinished = true
+        return hashDone.pop()
+    }
+    private var hashFinished = false
+
+    private func startHashing() {
+        guard !hashStarted else { return }
+        hashStarted = true
+        let q = hashQueue, done = hashDone
+        Thread {
+            var h = SHA256()
+            while let d = q.pop() { h.update(d) }
+            done.push(SHA256.hex(h.finalize()))
+        }.start()
+    }
     private let handle: FileHandle
     private var cd: iconv_t?
     private var pending: [UInt8] = []   // undecoded tail (incomplete multibyte sequence)
@@ -40,6 +65,7 @@ public final class UTF8ChunkReader {
     }
 
     deinit {
+        if hashStarted && !hashFinished { hashQueue.push(nil); _ = hashDone.pop() }
         if let cd { iconv_close(cd) }
         try? handle.close()
     }
@@ -50,6 +76,8 @@ public final class UTF8ChunkReader {
         while true {
             let data = handle.readData(ofLength: first ? max(chunkSize, 1 << 18) : chunkSize)
             let atEOF = data.isEmpty
+            startHashing()
+            if !data.isEmpty { hashQueue.push(data) }
             var bytes = pending
             bytes.append(contentsOf: data)
             bytesRead += data.count

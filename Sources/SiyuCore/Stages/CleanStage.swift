@@ -35,6 +35,7 @@ public struct CleanStage {
 
     struct FileRow {
         var fileID: Int, source: String, kind: SourceKind, name: String, header: HeaderMap, exportKey: String
+        var firstRowID: Int, lastRowID: Int
         /// Observation order for "newest observation wins": export time, then ingest order.
         var obs: String { exportKey + "/" + String(repeating: "0", count: max(0, 12 - String(fileID).count)) + String(fileID) }
     }
@@ -68,79 +69,81 @@ public struct CleanStage {
                 try wh.db.execute("DELETE FROM stg_orders; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
             }
             let files = try wh.db.prepare("""
-                SELECT file_id, source, kind, name, header, COALESCE(export_key, '') FROM raw_files WHERE status='landed' AND cleaned=0
-                ORDER BY COALESCE(export_key, ''), file_id
+                SELECT file_id, source, kind, name, header, COALESCE(export_key, ''), first_rowid, last_rowid FROM raw_files
+                WHERE status='landed' AND cleaned=0 ORDER BY COALESCE(export_key, ''), file_id
                 """).rows { st in
                 FileRow(fileID: st.int(0), source: st.text(1), kind: SourceKind(rawValue: st.text(2)) ?? .generic,
-                        name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))), exportKey: st.text(5))
+                        name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))), exportKey: st.text(5),
+                        firstRowID: st.int(6), lastRowID: st.int(7))
             }
             report.filesIngested = files.count
             let quarantine = try wh.db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'clean',?,?,?)")
-            var orders: [String: (StagedOrder, String)] = [:]   // key platform \u{1f} order id -> (order, obs)
             let insertFollow = try wh.db.prepare("INSERT INTO stg_follow_records VALUES(?,?,?,?,?,?,?,?,?,?)")
             let insertSpend = try wh.db.prepare("INSERT INTO stg_spend VALUES(?,?,?,?,?,?)")
+            let insertOrder = try wh.db.prepare("INSERT OR REPLACE INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            let existing = try wh.db.prepare("SELECT obs FROM stg_orders WHERE platform=? AND order_id=?")
+            let row = RowCells()
             for f in files {
                 let source = wh.pipeline.sources.first { $0.name == f.source }
                     ?? SourceConfig(name: f.source, kind: f.kind, files: [], defaultChannel: f.source, platform: f.kind.platform ?? f.source, columns: [:])
                 guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { continue }
                 let cols = Formats.resolve(spec, f.header)
                 let table = Warehouse.rawTables[f.kind]!
-                let rows = try wh.db.prepare("SELECT line, cells FROM \(table) WHERE file_id=? ORDER BY line")
-                try rows.bind([.int(f.fileID)])
+                let rows = try wh.db.prepare("SELECT line, cells FROM \(table) WHERE rowid BETWEEN ? AND ? ORDER BY rowid")
+                try rows.bind([.int(f.firstRowID), .int(f.lastRowID)])
+                // Orders of this file, item lines folded; files are applied oldest first, so a later
+                // file's observation replaces an earlier one (newest observation wins).
                 var fileOrders: [String: StagedOrder] = [:]
                 var fileOrderKeys: [String] = []
                 while try rows.step() {
                     let line = rows.int(0)
-                    let cells = Warehouse.splitCells(rows.text(1))
+                    row.load(rows.bytes(1))
                     report.rowsIn += 1
                     do {
                         switch f.kind {
                         case .tmall, .jd, .youzan, .generic:
-                            let o = try parseOrder(cells, cols: cols, source: source, fileID: f.fileID, line: line)
-                            let key = o.platform + "\u{1f}" + o.orderID
-                            if var prev = fileOrders[key] {
+                            let o = try parseOrder(row, cols: cols, source: source, fileID: f.fileID, line: line)
+                            if var prev = fileOrders[o.orderID] {
                                 // Another item line of the same order: order-level amounts count once.
                                 prev.itemRows += 1
                                 for p in o.phones where !prev.phones.contains(p) { prev.phones.append(p) }
-                                fileOrders[key] = prev
+                                fileOrders[o.orderID] = prev
                             } else {
-                                fileOrders[key] = o
-                                fileOrderKeys.append(key)
+                                fileOrders[o.orderID] = o
+                                fileOrderKeys.append(o.orderID)
                             }
                         case .followers:
-                            try insertFollow.run(try parseFollow(cells, cols: cols, fileID: f.fileID, line: line))
+                            try insertFollow.run(try parseFollow(row, cols: cols, fileID: f.fileID, line: line))
                             report.rowsOut += 1
                         case .spend:
-                            try insertSpend.run(try parseSpend(cells, cols: cols, fileName: f.name, fileID: f.fileID, line: line))
+                            try insertSpend.run(try parseSpend(row, cols: cols, fileName: f.name, fileID: f.fileID, line: line))
                             report.rowsOut += 1
                         }
                     } catch let q as Quarantine {
                         report.quarantined += 1
-                        try quarantine.run([.int(f.fileID), .int(line), .text(q.reason), .optInt(q.column), .text(IngestStage.rawText(cells))])
+                        try quarantine.run([.int(f.fileID), .int(line), .text(q.reason), .optInt(q.column), .text(IngestStage.rawText(row.all))])
                     }
                 }
                 rows.reset()
-                // Newest observation wins: this file is newer than every file before it.
-                for k in fileOrderKeys { orders[k] = (fileOrders[k]!, f.obs) }
-            }
-            let insertOrder = try wh.db.prepare("INSERT OR REPLACE INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-            let existing = try wh.db.prepare("SELECT obs FROM stg_orders WHERE platform=? AND order_id=?")
-            for (o, obs) in orders.values.sorted(by: { ($0.0.platform, $0.0.orderID) < ($1.0.platform, $1.0.orderID) }) {
-                if !full {
-                    // An older export that arrives late never replaces a newer observation.
-                    try existing.bind([.text(o.platform), .text(o.orderID)])
-                    let current = try existing.step() ? existing.text(0) : nil
-                    existing.reset()
-                    if let current, current > obs { continue }
+                let obs = f.obs
+                for k in fileOrderKeys {
+                    let o = fileOrders[k]!
+                    if !full {
+                        // An older export that arrives late never replaces a newer observation.
+                        try existing.bind([.text(o.platform), .text(o.orderID)])
+                        let current = try existing.step() ? existing.text(0) : nil
+                        existing.reset()
+                        if let current, current > obs { continue }
+                    }
+                    try insertOrder.run([
+                        .text(o.platform), .text(o.orderID), .text(o.source), .int(o.fileID), .int(o.line), .optText(o.buyer),
+                        .text(o.phones.joined(separator: ",")), .text(o.statusRaw), .text(o.status), .int(o.paidFen), .int(o.refundFen),
+                        .int(o.netFen), .optInt(o.createdTs), .optInt(o.payTs), .optInt(o.payTs.map { $0 / 86400 }),
+                        .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows), .text(obs),
+                    ])
                 }
-                try insertOrder.run([
-                    .text(o.platform), .text(o.orderID), .text(o.source), .int(o.fileID), .int(o.line), .optText(o.buyer),
-                    .text(o.phones.joined(separator: ",")), .text(o.statusRaw), .text(o.status), .int(o.paidFen), .int(o.refundFen),
-                    .int(o.netFen), .optInt(o.createdTs), .optInt(o.payTs), .optInt(o.payTs.map { $0 / 86400 }),
-                    .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows), .text(obs),
-                ])
+                report.rowsOut += fileOrderKeys.count
             }
-            report.rowsOut += orders.count
             try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed'")
             try wh.setMeta("clean_fingerprint", fingerprint)
             try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
@@ -150,18 +153,18 @@ public struct CleanStage {
         return report
     }
 
-    func money(_ cols: ResolvedColumns, _ field: String, _ cells: [String], textIsZero: Bool = false) throws -> Int {
-        switch Values.fen(cols.value(field, cells)) {
+    func money(_ cols: ResolvedColumns, _ field: String, _ row: RowCells, textIsZero: Bool = false) throws -> Int {
+        switch Values.fen(cols.value(field, row)) {
         case .empty: return 0
         case .value(let v): return v
         case .invalid:
-            if textIsZero, !cols.value(field, cells).contains(where: { $0.isNumber }) { return 0 }
+            if textIsZero, !cols.value(field, row).contains(where: { $0.isNumber }) { return 0 }
             throw Quarantine(reason: "bad_amount: \(field) is not a money amount", column: cols.column(field))
         }
     }
 
-    func time(_ cols: ResolvedColumns, _ field: String, _ cells: [String]) throws -> Int? {
-        let raw = cols.value(field, cells)
+    func time(_ cols: ResolvedColumns, _ field: String, _ row: RowCells) throws -> Int? {
+        let raw = cols.value(field, row)
         guard Values.text(raw) != nil else { return nil }
         guard let t = Values.localTime(raw) else {
             throw Quarantine(reason: "bad_date: \(field) is not a date and time", column: cols.column(field))
@@ -169,35 +172,35 @@ public struct CleanStage {
         return t
     }
 
-    func parseOrder(_ cells: [String], cols: ResolvedColumns, source: SourceConfig, fileID: Int, line: Int) throws -> StagedOrder {
+    func parseOrder(_ row: RowCells, cols: ResolvedColumns, source: SourceConfig, fileID: Int, line: Int) throws -> StagedOrder {
         let id: String
-        switch Values.orderID(cols.value("order_id", cells)) {
+        switch Values.orderID(cols.value("order_id", row)) {
         case .empty: throw Quarantine(reason: "missing_order_id", column: cols.column("order_id"))
         case .scientific: throw Quarantine(reason: "order_id_scientific: Excel turned the order number into 1.23E+18; export again without opening it in Excel", column: cols.column("order_id"))
         case .value(let v): id = v
         }
-        let paid = try money(cols, "paid", cells)
-        let refund = try money(cols, "refund", cells, textIsZero: true)
-        let created = try time(cols, "created_time", cells)
-        var payTs = try time(cols, "pay_time", cells)
-        let statusRaw = Values.clean(cols.value("status", cells))
+        let paid = try money(cols, "paid", row)
+        let refund = try money(cols, "refund", row, textIsZero: true)
+        let created = try time(cols, "created_time", row)
+        var payTs = try time(cols, "pay_time", row)
+        let statusRaw = Values.clean(cols.value("status", row))
         if source.kind == .jd, payTs == nil, Self.jdStatusImpliesPaid(statusRaw) { payTs = created }
         var phones: [String] = []
-        for c in cols.values("phone", cells) { if let m = Values.mobile(c), !phones.contains(m) { phones.append(m) } }
+        for c in cols.values("phone", row) { if let m = Values.mobile(c), !phones.contains(m) { phones.append(m) } }
         return StagedOrder(
             platform: source.platform, orderID: id, source: source.name, fileID: fileID, line: line,
-            buyer: Values.text(cols.value("buyer", cells)), phones: phones, statusRaw: statusRaw,
+            buyer: Values.text(cols.value("buyer", row)), phones: phones, statusRaw: statusRaw,
             paidFen: payTs == nil ? 0 : paid, refundFen: refund, createdTs: created, payTs: payTs,
-            promo: cols.values("promo", cells).compactMap(Values.text),
-            isTest: (Values.text(cols.value("order_type", cells)) ?? "").contains("测试"), itemRows: 1)
+            promo: cols.values("promo", row).compactMap(Values.text),
+            isTest: (Values.text(cols.value("order_type", row)) ?? "").contains("测试"), itemRows: 1)
     }
 
-    func parseFollow(_ cells: [String], cols: ResolvedColumns, fileID: Int, line: Int) throws -> [SQLValue] {
-        guard let openid = Values.text(cols.value("openid", cells)) else {
+    func parseFollow(_ row: RowCells, cols: ResolvedColumns, fileID: Int, line: Int) throws -> [SQLValue] {
+        guard let openid = Values.text(cols.value("openid", row)) else {
             throw Quarantine(reason: "missing_openid", column: cols.column("openid"))
         }
         var followTs: Int?
-        let rawTime = Values.clean(cols.value("subscribe_time", cells))
+        let rawTime = Values.clean(cols.value("subscribe_time", row))
         if let t = Values.text(rawTime), t != "0" {
             if t.allSatisfy({ $0.isASCII && $0.isNumber }), let unix = Int(t), t.count <= 11 {
                 let offset = wh.pipeline.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(unix)))
@@ -208,16 +211,16 @@ public struct CleanStage {
                 throw Quarantine(reason: "bad_date: subscribe_time is neither Unix seconds nor a date", column: cols.column("subscribe_time"))
             }
         }
-        let subscribe = Values.text(cols.value("subscribe", cells)).flatMap { Int($0) }
-        return [.int(fileID), .int(line), .text(openid), .optText(Values.text(cols.value("unionid", cells))),
-                .optText(Values.mobile(cols.value("mobile", cells))), .optInt(subscribe), .optInt(followTs),
-                .optText(Values.text(cols.value("scene", cells))), .optText(Values.text(cols.value("qr_scene", cells))),
-                .optText(Values.text(cols.value("qr_scene_str", cells)))]
+        let subscribe = Values.text(cols.value("subscribe", row)).flatMap { Int($0) }
+        return [.int(fileID), .int(line), .text(openid), .optText(Values.text(cols.value("unionid", row))),
+                .optText(Values.mobile(cols.value("mobile", row))), .optInt(subscribe), .optInt(followTs),
+                .optText(Values.text(cols.value("scene", row))), .optText(Values.text(cols.value("qr_scene", row))),
+                .optText(Values.text(cols.value("qr_scene_str", row)))]
     }
 
-    func parseSpend(_ cells: [String], cols: ResolvedColumns, fileName: String, fileID: Int, line: Int) throws -> [SQLValue] {
-        let campaign = Values.text(cols.value("campaign", cells))
-        let rawDate = Values.clean(cols.value("date", cells))
+    func parseSpend(_ row: RowCells, cols: ResolvedColumns, fileName: String, fileID: Int, line: Int) throws -> [SQLValue] {
+        let campaign = Values.text(cols.value("campaign", row))
+        let rawDate = Values.clean(cols.value("date", row))
         if rawDate.contains("合计") || rawDate.contains("汇总") || rawDate.contains("总计")
             || (campaign ?? "").hasPrefix("合计") || (campaign ?? "").hasPrefix("汇总") {
             throw Quarantine(reason: "summary_row: a total row, not spend", column: nil)
@@ -230,7 +233,7 @@ public struct CleanStage {
             day = t / 86400   // no date column (直通车): the last date in the file name
         }
         guard let day else { throw Quarantine(reason: "no_date: the export has no date column and its file name carries no date", column: nil) }
-        let spend = try money(cols, "spend", cells)
+        let spend = try money(cols, "spend", row)
         let channel = wh.pipeline.channel(for: .spend, values: [campaign]) ?? "unmapped"
         return [.int(fileID), .int(line), .int(day), .optText(campaign), .text(channel), .int(spend)]
     }

@@ -11,15 +11,17 @@ public struct IngestStage {
     public func run(runID: String) throws -> StageReport {
         let started = Date()
         var report = StageReport(stage: "ingest")
+        var work: [(String, SourceConfig)] = []
+        for source in wh.pipeline.sources {
+            let files = wh.pipeline.files(of: source)
+            if files.isEmpty {
+                wh.logger.warning("no file matches the source's globs", metadata: ["source": "\(source.name)", "globs": "\(source.files.joined(separator: " "))"])
+            }
+            work += files.map { ($0, source) }
+        }
         try wh.db.transaction {
-            for source in wh.pipeline.sources {
-                let files = wh.pipeline.files(of: source)
-                if files.isEmpty {
-                    wh.logger.warning("no file matches the source's globs", metadata: ["source": "\(source.name)", "globs": "\(source.files.joined(separator: " "))"])
-                }
-                for path in files {
-                    try ingestFile(path: path, source: source, runID: runID, report: &report)
-                }
+            for (path, source) in work {
+                try ingestFile(path: path, source: source, runID: runID, report: &report)
             }
             try wh.recordStage("ingest", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)")
@@ -64,100 +66,126 @@ public struct IngestStage {
         }.joined(separator: ",")
     }
 
+    /// Size and modification time (ns) of a file, for the cheap "seen before" check.
+    static func stamp(_ path: String) throws -> (size: Int, mtime: Int) {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot read the file's size and time (errno \(errno)); check that it exists and is readable")
+        }
+        return (Int(st.st_size), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
+    }
+
     func ingestFile(path: String, source: SourceConfig, runID: String, report: inout StageReport) throws {
         let name = (path as NSString).lastPathComponent
-        let (sha, size) = try Self.sha256(of: path)
         let db = wh.db
-        if let existing = try db.scalarText("SELECT file_id FROM raw_files WHERE sha256=?", [.text(sha)]), let id = Int(existing) {
-            let prevPath = try db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int(id)]) ?? "?"
-            if prevPath != path {
-                try db.prepare("INSERT OR IGNORE INTO raw_redeliveries VALUES(?,?,?,?)")
-                    .run([.text(path), .text(sha), .int(id), .text(Warehouse.timestamp(Date()))])
-                wh.logger.info("skipped: same bytes as an ingested file", metadata: ["file": "\(path)", "same_as": "\(prevPath)"])
-            }
+        // A file at the same path with the same size and modification time was seen before: skip
+        // it without reading it again (nightly runs see the whole history every night).
+        let (size, mtime) = try Self.stamp(path)
+        let seen = try db.scalarInt("""
+            SELECT (SELECT count(*) FROM raw_files WHERE path=?1 AND size=?2 AND mtime_ns=?3)
+                 + (SELECT count(*) FROM raw_redeliveries WHERE path=?1 AND size=?2 AND mtime_ns=?3)
+            """, [.text(path), .int(size), .int(mtime)])
+        if seen > 0 {
             report.filesSkipped += 1
             return
         }
         let insertFile = try db.prepare("""
-            INSERT INTO raw_files(source, kind, path, name, sha256, size, status, ingested_at, run_id, export_key)
-            VALUES(?,?,?,?,?,?,'reading',?,?,?)
+            INSERT INTO raw_files(source, kind, path, name, sha256, size, mtime_ns, status, ingested_at, run_id, export_key)
+            VALUES(?,?,?,?,?,?,?,'reading',?,?,?)
             """)
-        try insertFile.run([.text(source.name), .text(source.kind.rawValue), .text(path), .text(name), .text(sha), .int(size),
+        try insertFile.run([.text(source.name), .text(source.kind.rawValue), .text(path), .text(name), .text("pending:\(path)"), .int(size), .int(mtime),
                             .text(Warehouse.timestamp(Date())), .text(runID), .optText(Self.exportKey(fileName: name))])
         let fileID = try db.scalarInt("SELECT last_insert_rowid()")
         let table = Warehouse.rawTables[source.kind]!
         let insertRow = try db.prepare("INSERT INTO \(table)(file_id, line, cells) VALUES(?,?,?)")
         let quarantine = try db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'ingest',?,?,?)")
+        // Rows of one file are contiguous rowids: raw_files keeps the range instead of an index.
+        let firstRowID = try db.scalarInt("SELECT COALESCE(max(rowid), 0) + 1 FROM \(table)")
 
+        let parser = FileParser(path: path, source: source)
+        parser.start()
         var header: HeaderMap?
         var format = ""
-        var rowsRead = 0, landed = 0, quarantined = 0
+        var landed = 0, quarantined = 0, rowsRead = 0
+        var encoding = TextEncoding.utf8
         var fileError: String?
-        let reader: UTF8ChunkReader
-        do { reader = try UTF8ChunkReader(path: path) } catch { fileError = "\(error)"; reader = try UTF8ChunkReader(path: "/dev/null") }
-        if fileError == nil {
+        var sha: String?
+        loop: while true {
+            let event = parser.events.pop()
             do {
-                let parser = try CSVParser { rec in
-                    guard let h = header else {
-                        if rec.fields.allSatisfy({ Values.clean($0).isEmpty }) { return }   // leading blank line
-                        let hm = HeaderMap(rec.fields)
-                        switch Formats.detect(header: hm, source: source) {
-                        case let .found(_, layout):
-                            header = hm
-                            format = layout
-                        case let .unknown(nearest, missing):
-                            throw SiyuError.input(file: path, line: rec.line, column: nil, message:
-                                "unknown format for a \(source.kind.rawValue) source: the header matches no known export. Nearest: \(nearest?.id ?? "none"), missing headers: \(missing.joined(separator: ", ")). Check the source's kind in the pipeline file, or declare a generic source with [source.columns]")
-                        }
-                        return
-                    }
-                    rowsRead += 1
-                    let n = h.names.count
-                    var fields = rec.fields
-                    if fields.count > n, fields[n...].allSatisfy({ $0.isEmpty }) { fields.removeLast(fields.count - n) }
-                    if fields.count != n {
-                        quarantined += 1
-                        try quarantine.run([.int(fileID), .int(rec.line), .text("column_count: expected \(n) cells, found \(fields.count)"),
-                                            .int(min(fields.count, n) + 1), .text(Self.rawText(rec.fields))])
-                        return
-                    }
-                    insertRow.bindInt(fileID, at: 1)
-                    insertRow.bindInt(rec.line, at: 2)
-                    try insertRow.bind(.text(Warehouse.joinCells(fields)), at: 3)
-                    try insertRow.step()
-                    insertRow.reset()
-                    landed += 1
+            switch event {
+            case let .header(h, layout):
+                header = h
+                format = layout
+            case let .batch(b):
+                let n = header?.names.count ?? 0
+                for bad in b.badRows {
+                    quarantined += 1
+                    try quarantine.run([.int(fileID), .int(bad.line), .text("column_count: expected \(n) cells, found \(bad.found)"),
+                                        .int(min(bad.found, n) + 1), .text(bad.raw)])
                 }
-                try reader.forEachChunk { try parser.feed($0) }
-                try parser.finish()
-                if header == nil {
-                    fileError = SiyuError.input(file: path, line: nil, column: nil, message: size == 0
-                        ? "the file is empty (0 bytes); download the export again"
-                        : "the file has no header row; it looks truncated, download the export again").description
+                try b.bytes.withUnsafeBufferPointer { all in
+                    var start = 0
+                    for (k, end) in b.ends.enumerated() {
+                        insertRow.bindInt(fileID, at: 1)
+                        insertRow.bindInt(b.lines[k], at: 2)
+                        insertRow.bindBytes(UnsafeBufferPointer(rebasing: all[start..<end]), at: 3)
+                        try insertRow.step()
+                        insertRow.reset()
+                        start = end
+                    }
                 }
-            } catch let e as SiyuError {
-                fileError = e.description
-            } catch let e as DecodeError {
-                fileError = e.description
+                landed += b.ends.count
+            case let .done(enc, read, digest):
+                encoding = enc
+                rowsRead = read
+                sha = digest
+                break loop
+            case let .failed(message, enc):
+                encoding = enc
+                fileError = message
+                break loop   // the producer stops after a failure
+            }
+            } catch {
+                // Let the producer thread finish before the error travels up.
+                while true {
+                    switch parser.events.pop() {
+                    case .done, .failed: throw error
+                    default: continue
+                    }
+                }
             }
         }
+        // Re-delivery: the same bytes as a file already landed. Its rows go; the file is noted.
+        let digest = try sha ?? Self.sha256(of: path).0
+        if let existing = try db.scalarText("SELECT file_id FROM raw_files WHERE sha256=?", [.text(digest)]), let id = Int(existing) {
+            try db.execute("DELETE FROM \(table) WHERE rowid >= \(firstRowID); DELETE FROM raw_quarantine WHERE file_id=\(fileID); DELETE FROM raw_files WHERE file_id=\(fileID)")
+            let prevPath = try db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int(id)]) ?? "?"
+            try db.prepare("INSERT OR REPLACE INTO raw_redeliveries VALUES(?,?,?,?,?,?)")
+                .run([.text(path), .text(digest), .int(id), .text(Warehouse.timestamp(Date())), .int(size), .int(mtime)])
+            wh.logger.info("skipped: same bytes as an ingested file", metadata: ["file": "\(path)", "same_as": "\(prevPath)"])
+            report.filesSkipped += 1
+            return
+        }
+        try db.prepare("UPDATE raw_files SET sha256=? WHERE file_id=?").run([.text(digest), .int(fileID)])
         if let err = fileError {
             // Rows of a rejected file never count as landed.
-            try db.execute("DELETE FROM \(table) WHERE file_id=\(fileID); DELETE FROM raw_quarantine WHERE file_id=\(fileID)")
+            try db.execute("DELETE FROM \(table) WHERE rowid >= \(firstRowID); DELETE FROM raw_quarantine WHERE file_id=\(fileID)")
             try db.prepare("UPDATE raw_files SET status='rejected', error=?, encoding=?, format=? WHERE file_id=?")
-                .run([.text(err), .text(reader.encoding.rawValue), .text(format.isEmpty ? "unknown" : format), .int(fileID)])
+                .run([.text(err), .text(encoding.rawValue), .text(format.isEmpty ? "unknown" : format), .int(fileID)])
             report.rejected.append(err)
             wh.logger.error("\(err)")
             if wh.pipeline.stopOnBadFile { throw SiyuError.input(file: path, line: nil, column: nil, message: "stopping: on_bad_file = \"stop\" in the pipeline file") }
             return
         }
-        try db.prepare("UPDATE raw_files SET status='landed', format=?, encoding=?, header=?, rows_read=?, rows_landed=?, rows_quarantined=? WHERE file_id=?")
-            .run([.text(format), .text(reader.encoding.rawValue), .text(Warehouse.joinCells(header!.names)), .int(rowsRead), .int(landed), .int(quarantined), .int(fileID)])
+        try db.prepare("UPDATE raw_files SET status='landed', format=?, encoding=?, header=?, rows_read=?, rows_landed=?, rows_quarantined=?, first_rowid=?, last_rowid=? WHERE file_id=?")
+            .run([.text(format), .text(encoding.rawValue), .text(Warehouse.joinCells(header!.names)), .int(rowsRead), .int(landed), .int(quarantined),
+                  .int(firstRowID), .int(firstRowID + landed - 1), .int(fileID)])
         report.filesIngested += 1
         report.rowsIn += rowsRead
         report.rowsOut += landed
         report.quarantined += quarantined
-        wh.logger.info("ingested", metadata: ["file": "\(name)", "format": "\(format)", "encoding": "\(reader.encoding.rawValue)",
+        wh.logger.info("ingested", metadata: ["file": "\(name)", "format": "\(format)", "encoding": "\(encoding.rawValue)",
                                               "rows.read": "\(rowsRead)", "rows.landed": "\(landed)", "rows.quarantined": "\(quarantined)"])
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// SHA-256 (FIPS 180-4), streaming. Used for file identity (re-delivery) and salted customer keys.
 public struct SHA256 {
     private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
@@ -17,20 +19,33 @@ public struct SHA256 {
     public init() { buffer.reserveCapacity(64) }
 
     public mutating func update<C: Collection>(_ bytes: C) where C.Element == UInt8 {
-        length &+= UInt64(bytes.count)
-        var it = bytes.makeIterator()
+        if let done: Void = bytes.withContiguousStorageIfAvailable({ update(UnsafeRawBufferPointer($0)) }) { return done }
+        let copy = Array(bytes)
+        copy.withUnsafeBytes { update($0) }
+    }
+
+    public mutating func update(_ data: Foundation.Data) {
+        data.withUnsafeBytes { update($0) }
+    }
+
+    /// The fast path: whole 64-byte blocks straight from the caller's memory.
+    public mutating func update(_ raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress?.assumingMemoryBound(to: UInt8.self), raw.count > 0 else { return }
+        length &+= UInt64(raw.count)
+        var off = 0
         if !buffer.isEmpty {
-            while buffer.count < 64, let b = it.next() { buffer.append(b) }
-            if buffer.count == 64 { buffer.withUnsafeBufferPointer { compress($0.baseAddress!) }; buffer.removeAll(keepingCapacity: true) }
-            else { return }
+            let take = min(64 - buffer.count, raw.count)
+            buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: take))
+            off = take
+            if buffer.count < 64 { return }
+            buffer.withUnsafeBufferPointer { compress($0.baseAddress!) }
+            buffer.removeAll(keepingCapacity: true)
         }
-        var block = [UInt8](repeating: 0, count: 64)
-        var n = 0
-        while let b = it.next() {
-            block[n] = b; n += 1
-            if n == 64 { block.withUnsafeBufferPointer { compress($0.baseAddress!) }; n = 0 }
+        while raw.count - off >= 64 {
+            compress(base + off)
+            off += 64
         }
-        buffer.append(contentsOf: block[0..<n])
+        if off < raw.count { buffer.append(contentsOf: UnsafeBufferPointer(start: base + off, count: raw.count - off)) }
     }
 
     public mutating func update(_ string: String) { update(Array(string.utf8)) }
@@ -63,27 +78,30 @@ public struct SHA256 {
     }
 
     private mutating func compress(_ p: UnsafePointer<UInt8>) {
-        var w = [UInt32](repeating: 0, count: 64)
+        SHA256.k.withUnsafeBufferPointer { k in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
         for i in 0..<16 {
             w[i] = UInt32(p[i * 4]) << 24 | UInt32(p[i * 4 + 1]) << 16 | UInt32(p[i * 4 + 2]) << 8 | UInt32(p[i * 4 + 3])
         }
         for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] &>> 3)
+            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] &>> 10)
             w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
         }
         var a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7]
         for i in 0..<64 {
             let S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let ch = (e & f) ^ (~e & g)
-            let t1 = hh &+ S1 &+ ch &+ SHA256.k[i] &+ w[i]
+            let t1 = hh &+ S1 &+ ch &+ k[i] &+ w[i]
             let S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
             let maj = (a & b) ^ (a & c) ^ (b & c)
             let t2 = S0 &+ maj
             hh = g; g = f; f = e; e = d &+ t1; d = c; c = b; b = a; a = t1 &+ t2
         }
         h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d; h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+        }
+        }
     }
 
-    @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+    @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
 }

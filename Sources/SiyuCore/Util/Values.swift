@@ -4,30 +4,43 @@ public enum Values {
     /// Placeholders that mean "empty" in exports (FORMATS.md).
     static let placeholders: Set<String> = ["——", "—", "N/A", "n/a", "null", "NULL", "-", "--"]
 
-    /// Trims spaces (ASCII, full-width, NBSP), unwraps `="…"`, drops a leading `'`.
+    @inline(__always) static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A }
+
+    /// Trims spaces (ASCII, full-width U+3000, NBSP), unwraps `="…"`, drops a leading `'`.
     public static func clean(_ raw: String) -> String {
-        var s = Substring(raw)
-        s = trimSpaces(s)
-        if s.hasPrefix("=\""), s.hasSuffix("\""), s.count >= 3 {
-            s = s.dropFirst(2).dropLast()
-            s = trimSpaces(s)
+        var u = Substring(raw).utf8
+        guard let f = u.first, let l = u.last else { return raw }
+        // Fast path: nothing to trim or unwrap (most cells).
+        if !isSpace(f) && !isSpace(l) && f != 0x3D && f != 0x27 && f != 0xE3 && f != 0xC2 && l != 0x80 && l != 0xA0 { return raw }
+        trim(&u)
+        if u.count >= 3, u.first == 0x3D, u.dropFirst().first == 0x22, u.last == 0x22 {
+            u = u.dropFirst(2).dropLast()
+            trim(&u)
         }
-        if s.hasPrefix("'") { s = trimSpaces(s.dropFirst()) }
-        return String(s)
+        if u.first == 0x27 { u = u.dropFirst(); trim(&u) }
+        return String(Substring(u))
     }
 
-    static func trimSpaces(_ s: Substring) -> Substring {
-        var t = s
-        while let f = t.first, f == " " || f == "\t" || f == "\u{3000}" || f == "\u{A0}" || f == "\r" || f == "\n" { t = t.dropFirst() }
-        while let l = t.last, l == " " || l == "\t" || l == "\u{3000}" || l == "\u{A0}" || l == "\r" || l == "\n" { t = t.dropLast() }
-        return t
+    static func trim(_ u: inout Substring.UTF8View) {
+        while true {
+            if let f = u.first, isSpace(f) { u = u.dropFirst(); continue }
+            if u.starts(with: [0xE3, 0x80, 0x80]) || u.starts(with: [0xC2, 0xA0]) { u = u.dropFirst(u.first == 0xE3 ? 3 : 2); continue }
+            break
+        }
+        while true {
+            if let l = u.last, isSpace(l) { u = u.dropLast(); continue }
+            if u.count >= 3, u.last == 0x80, u.dropLast().last == 0x80, u.dropLast(2).last == 0xE3 { u = u.dropLast(3); continue }
+            if u.count >= 2, u.last == 0xA0, u.dropLast().last == 0xC2 { u = u.dropLast(2); continue }
+            break
+        }
     }
 
     /// A cleaned cell, or nil when it is empty or a placeholder. `-` counts as a placeholder only
     /// for text; money treats `-` as zero (see `fen`).
     public static func text(_ raw: String) -> String? {
         let s = clean(raw)
-        if s.isEmpty || placeholders.contains(s) { return nil }
+        if s.isEmpty { return nil }
+        if s.utf8.count <= 6 && placeholders.contains(s) { return nil }
         return s
     }
 
@@ -36,39 +49,49 @@ public enum Values {
     /// Money in integer fen from `199.00`, `￥1,234.5`, `0元`, `-` (zero), `(12.00)` (negative),
     /// `499.00（系统计算中，该值仅供参考）` (a trailing remark is ignored). Half up past two decimals.
     public static func fen(_ raw: String) -> MoneyResult {
-        var s = clean(raw)
-        if s.isEmpty || s == "——" || s == "—" || s == "N/A" || s == "null" { return .empty }
-        if s == "-" || s == "--" { return .value(0) }
-        var negative = false
-        s = s.replacingOccurrences(of: "￥", with: "").replacingOccurrences(of: "¥", with: "")
-            .replacingOccurrences(of: ",", with: "").replacingOccurrences(of: "，", with: "")
-        s = String(trimSpaces(Substring(s)))
-        if s.hasPrefix("("), let close = s.firstIndex(of: ")") {
-            negative = true
-            s = String(s[s.index(after: s.startIndex)..<close])
-        } else if s.hasPrefix("-") {
-            negative = true
-            s.removeFirst()
-        } else if s.hasPrefix("+") {
-            s.removeFirst()
+        let s = clean(raw)
+        if s.isEmpty { return .empty }
+        let u = Array(s.utf8)
+        if u.count <= 6 {
+            if s == "——" || s == "—" || s == "N/A" || s == "null" { return .empty }
+            if s == "-" || s == "--" { return .value(0) }
+        }
+        var i = 0
+        var negative = false, paren = false
+        // Currency signs and a sign before the number.
+        while i < u.count {
+            if u[i] == 0x20 { i += 1 }
+            else if u[i] == 0xEF, i + 2 < u.count, u[i + 1] == 0xBF, u[i + 2] == 0xA5 { i += 3 }   // ￥
+            else if u[i] == 0xC2, i + 1 < u.count, u[i + 1] == 0xA5 { i += 2 }                      // ¥
+            else if u[i] == 0x28 { paren = true; negative = true; i += 1 }
+            else if u[i] == 0x2D { negative = true; i += 1 }
+            else if u[i] == 0x2B { i += 1 }
+            else { break }
         }
         var intPart = 0, frac = [Int](), seenDigit = false, inFrac = false
-        for u in s.utf8 {
-            if u >= 0x30 && u <= 0x39 {
+        while i < u.count {
+            let b = u[i]
+            if b >= 0x30 && b <= 0x39 {
                 seenDigit = true
-                if inFrac { frac.append(Int(u - 0x30)) } else {
+                if inFrac { if frac.count < 3 { frac.append(Int(b - 0x30)) } } else {
                     if intPart > 92_233_720_368_547 { return .invalid }
-                    intPart = intPart * 10 + Int(u - 0x30)
+                    intPart = intPart * 10 + Int(b - 0x30)
                 }
-            } else if u == 0x2E && !inFrac {
+            } else if b == 0x2E && !inFrac {
                 inFrac = true
+            } else if b == 0x2C && !inFrac {
+                // thousands separator
+            } else if b == 0xEF, i + 2 < u.count, u[i + 1] == 0xBC, u[i + 2] == 0x8C, !inFrac {
+                i += 2   // full-width comma as a thousands separator
+            } else if b == 0x45 || b == 0x65 {
+                return .invalid   // exponent notation is not money
             } else {
-                break   // unit (元) or remark: the number has ended
+                break   // unit (元), closing parenthesis or a remark: the number has ended
             }
+            i += 1
         }
         if !seenDigit { return .invalid }
-        // Exponent notation is not money.
-        if s.contains("E+") || s.contains("e+") { return .invalid }
+        _ = paren
         var v = intPart * 100
         if frac.count > 0 { v += frac[0] * 10 }
         if frac.count > 1 { v += frac[1] }
@@ -127,14 +150,17 @@ public enum Values {
         return String(decoding: digits, as: UTF8.self)
     }
 
-    /// An order id: digits and letters after `="…"`/`'` removal; nil for Excel's scientific notation.
+    /// An order id: digits and letters after `="…"`/`'` removal; `.scientific` for Excel's
+    /// exponent notation (`1.23456789012346E+18`), whose digits are lost.
     public static func orderID(_ raw: String) -> OrderIDResult {
         let s = clean(raw)
         if s.isEmpty { return .empty }
-        let upper = s.uppercased()
-        if upper.contains("E+") && s.contains(".") || upper.range(of: #"^[0-9.]+E\+?[0-9]+$"#, options: .regularExpression) != nil {
-            return .scientific
+        var sawE = false, sawMark = false, other = false
+        for b in s.utf8 {
+            if b >= 0x30 && b <= 0x39 { continue } else if b == 0x45 || b == 0x65 { sawE = true }
+            else if b == 0x2E || b == 0x2B { sawMark = true } else { other = true; break }
         }
+        if let f = s.utf8.first, f >= 0x30 && f <= 0x39, sawE, sawMark, !other { return .scientific }
         return .value(s)
     }
 
@@ -142,7 +168,8 @@ public enum Values {
 
     /// Removes `(删除)` / `(锁定)` style prefixes and unifies commas in a status text.
     public static func normalizedStatus(_ raw: String) -> String {
-        var s = clean(raw).replacingOccurrences(of: "，", with: ",")
+        var s = clean(raw)
+        if s.utf8.contains(0xEF) { s = s.replacingOccurrences(of: "，", with: ",") }
         for p in ["(删除)", "（删除）", "(锁定)", "（锁定）"] where s.hasPrefix(p) {
             s = String(s.dropFirst(p.count))
         }

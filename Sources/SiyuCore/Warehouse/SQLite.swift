@@ -29,7 +29,7 @@ public final class Database {
         handle = db
         self.path = path
         sqlite3_busy_timeout(db, 5000)
-        try execute("PRAGMA journal_mode=WAL")
+        try execute("PRAGMA journal_mode=" + (ProcessInfo.processInfo.environment["SIYU_JOURNAL"] ?? "WAL"))
         try execute("PRAGMA synchronous=NORMAL")
         try execute("PRAGMA temp_store=MEMORY")
         try execute("PRAGMA cache_size=-262144")
@@ -172,6 +172,11 @@ public final class Statement {
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
     public func textOrNil(_ col: Int32) -> String? { isNull(col) ? nil : text(col) }
+    /// The column's UTF-8 bytes, valid until the next step or reset.
+    public func bytes(_ col: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let p = sqlite3_column_text(stmt, col) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, col)))
+    }
 
     /// All rows, mapped.
     public func rows<T>(_ values: [SQLValue] = [], _ map: (Statement) throws -> T) throws -> [T] {

@@ -31,12 +31,13 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS siyu_runs(run_id TEXT PRIMARY KEY, started_at TEXT, finished_at TEXT, command TEXT,
             exit_code INTEGER, manifest TEXT);
         CREATE TABLE IF NOT EXISTS raw_files(file_id INTEGER PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL,
-            path TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, size INTEGER, format TEXT, encoding TEXT,
+            path TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, size INTEGER, mtime_ns INTEGER, format TEXT, encoding TEXT,
             header TEXT, export_key TEXT, status TEXT NOT NULL, error TEXT, rows_read INTEGER NOT NULL DEFAULT 0,
             rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT,
-            cleaned INTEGER NOT NULL DEFAULT 0);
+            cleaned INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER NOT NULL DEFAULT 0, last_rowid INTEGER NOT NULL DEFAULT -1);
         CREATE TABLE IF NOT EXISTS raw_redeliveries(path TEXT NOT NULL, sha256 TEXT NOT NULL, duplicate_of INTEGER NOT NULL,
-            seen_at TEXT, PRIMARY KEY(path, sha256));
+            seen_at TEXT, size INTEGER, mtime_ns INTEGER, PRIMARY KEY(path, sha256));
+        CREATE INDEX IF NOT EXISTS raw_files_path ON raw_files(path);
         CREATE TABLE IF NOT EXISTS raw_quarantine(file_id INTEGER NOT NULL, line INTEGER NOT NULL, stage TEXT NOT NULL,
             reason TEXT NOT NULL, column_no INTEGER, raw_text TEXT NOT NULL);
         CREATE INDEX IF NOT EXISTS raw_quarantine_file ON raw_quarantine(file_id, stage);
@@ -59,7 +60,6 @@ public final class Warehouse {
         """
         for t in Set(Self.rawTables.values) {
             sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"
-            sql += "\nCREATE INDEX IF NOT EXISTS \(t)_file ON \(t)(file_id, line);"
         }
         try db.execute(sql)
     }

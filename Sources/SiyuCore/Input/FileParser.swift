@@ -1,0 +1,130 @@
+import Foundation
+
+/// A bounded blocking queue between two threads.
+final class BlockingQueue<T>: @unchecked Sendable {
+    private var items: [T] = []
+    private let cond = NSCondition()
+    private let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func push(_ item: T) {
+        cond.lock()
+        while items.count >= capacity { cond.wait() }
+        items.append(item)
+        cond.signal()
+        cond.unlock()
+    }
+
+    func pop() -> T {
+        cond.lock()
+        while items.isEmpty { cond.wait() }
+        let item = items.removeFirst()
+        cond.broadcast()
+        cond.unlock()
+        return item
+    }
+}
+
+/// Rows of a file parsed on the producer thread: joined cell bytes, ends and line numbers.
+final class RowBatch: @unchecked Sendable {
+    var bytes: [UInt8] = []
+    var ends: [Int] = []
+    var lines: [Int] = []
+    /// Rows that failed the column count: line, found cells, raw text.
+    var badRows: [(line: Int, found: Int, raw: String)] = []
+
+    init() { bytes.reserveCapacity(FileParser.batchBytes + 65536) }
+}
+
+/// What the producer thread tells the SQLite thread about a file.
+enum ParseEvent: @unchecked Sendable {
+    case header(HeaderMap, layout: String)
+    case batch(RowBatch)
+    case done(encoding: TextEncoding, rowsRead: Int, sha256: String)
+    case failed(message: String, encoding: TextEncoding)
+}
+
+/// Decodes and parses one file on its own thread (iconv + libcsv), recognises its header and
+/// checks column counts, while the caller's thread lands the rows in SQLite: two cores busy.
+final class FileParser: @unchecked Sendable {
+    static let batchBytes = 4 << 20
+    let path: String
+    let source: SourceConfig
+    let events = BlockingQueue<ParseEvent>(capacity: 4)
+
+    init(path: String, source: SourceConfig) {
+        self.path = path
+        self.source = source
+    }
+
+    func start() {
+        let t = Thread { [self] in self.parse() }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+
+    private func parse() {
+        var encoding = TextEncoding.utf8
+        var header: HeaderMap?
+        var rowsRead = 0
+        var batch = RowBatch()
+        do {
+            let reader = try UTF8ChunkReader(path: path)
+            let parser = try CSVParser { [self] rec in
+                guard let h = header else {
+                    if rec.isBlank { return }   // leading blank line
+                    let hm = HeaderMap(rec.fields)
+                    switch Formats.detect(header: hm, source: source) {
+                    case let .found(_, layout):
+                        header = hm
+                        events.push(.header(hm, layout: layout))
+                    case let .unknown(nearest, missing):
+                        throw SiyuError.input(file: path, line: rec.line, column: nil, message:
+                            "unknown format for a \(source.kind.rawValue) source: the header matches no known export. Nearest: \(nearest?.id ?? "none"), missing headers: \(missing.joined(separator: ", ")). Check the source's kind in the pipeline file, or declare a generic source with [source.columns]")
+                    }
+                    return
+                }
+                rowsRead += 1
+                let n = h.names.count
+                var joined = rec.joined
+                if rec.fieldCount > n {
+                    // Extra trailing empty cells (a trailing comma) are not extra columns.
+                    var separators = 0, cut = joined.count
+                    for (i, b) in joined.enumerated() where b == 0x1F {
+                        separators += 1
+                        if separators == n { cut = i; break }
+                    }
+                    if joined[cut...].allSatisfy({ $0 == 0x1F }) { joined = UnsafeBufferPointer(rebasing: joined[..<cut]) }
+                }
+                let count = joined.count == rec.joined.count ? rec.fieldCount : n
+                if count != n {
+                    batch.badRows.append((rec.line, rec.fieldCount, IngestStage.rawText(rec.fields)))
+                } else {
+                    batch.bytes.append(contentsOf: joined)
+                    batch.ends.append(batch.bytes.count)
+                    batch.lines.append(rec.line)
+                }
+                if batch.bytes.count >= Self.batchBytes {
+                    events.push(.batch(batch))
+                    batch = RowBatch()
+                }
+            }
+            defer { encoding = reader.encoding }
+            try reader.forEachChunk { try parser.feed($0) }
+            try parser.finish()
+            encoding = reader.encoding
+            if header == nil {
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                throw SiyuError.input(file: path, line: nil, column: nil, message: size == 0
+                    ? "the file is empty (0 bytes); download the export again"
+                    : "the file has no header row; it looks truncated, download the export again")
+            }
+            events.push(.batch(batch))
+            events.push(.done(encoding: encoding, rowsRead: rowsRead, sha256: reader.sha256()))
+        } catch {
+            events.push(.failed(message: "\(error)", encoding: encoding))
+        }
+    }
+}
+
