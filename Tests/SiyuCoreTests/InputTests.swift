@@ -3,9 +3,12 @@ import XCTest
 @testable import SiyuCore
 
 final class InputTests: XCTestCase {
-    func parse(_ bytes: [UInt8]) throws -> [CSVRecord] {
-        var out: [CSVRecord] = []
-        let p = try CSVParser { out.append($0) }
+    struct Rec { var line: Int; var fields: [String] }
+
+    /// Records copied out of the callback (its bytes are only valid inside it).
+    func parse(_ bytes: [UInt8]) throws -> [Rec] {
+        var out: [Rec] = []
+        let p = try CSVParser { out.append(Rec(line: $0.line, fields: $0.fields)) }
         try bytes.withUnsafeBufferPointer { try p.feed($0) }
         try p.finish()
         return out

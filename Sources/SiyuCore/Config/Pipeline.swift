@@ -29,7 +29,7 @@ public struct ChannelRule: Sendable {
     public func matches(_ values: [String?]) -> Bool {
         for case let v? in values where !v.isEmpty {
             if equals.contains(v) { return true }
-            for p in contains where !p.isEmpty && v.contains(p) { return true }
+            for p in contains where !p.isEmpty && Values.has(v, p) { return true }
         }
         return false
     }

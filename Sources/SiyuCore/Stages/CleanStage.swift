@@ -44,7 +44,7 @@ public struct CleanStage {
         let s = Values.normalizedStatus(raw)
         if paidFen > 0 && refundFen >= paidFen { return "refunded" }
         if !paid {
-            if s.contains("关闭") || s.contains("取消") { return "closed" }
+            if Values.has(s, "关闭") || Values.has(s, "取消") { return "closed" }
             return "unpaid"
         }
         return "paid"
@@ -66,11 +66,11 @@ public struct CleanStage {
             let fingerprint = wh.pipeline.cleanFingerprint
             let full = try wh.meta("clean_fingerprint") != fingerprint
             if full {
-                try wh.db.execute("DELETE FROM stg_orders; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
+                try wh.db.execute("DROP INDEX IF EXISTS stg_orders_key; DELETE FROM stg_orders; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
             }
             let files = try wh.db.prepare("""
                 SELECT file_id, source, kind, name, header, COALESCE(export_key, ''), first_rowid, last_rowid FROM raw_files
-                WHERE status='landed' AND cleaned=0 ORDER BY COALESCE(export_key, ''), file_id
+                WHERE status='landed' AND cleaned=0 ORDER BY COALESCE(export_key, '') \(full ? "DESC" : "ASC"), file_id \(full ? "DESC" : "ASC")
                 """).rows { st in
                 FileRow(fileID: st.int(0), source: st.text(1), kind: SourceKind(rawValue: st.text(2)) ?? .generic,
                         name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))), exportKey: st.text(5),
@@ -80,7 +80,11 @@ public struct CleanStage {
             let quarantine = try wh.db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'clean',?,?,?)")
             let insertFollow = try wh.db.prepare("INSERT INTO stg_follow_records VALUES(?,?,?,?,?,?,?,?,?,?)")
             let insertSpend = try wh.db.prepare("INSERT INTO stg_spend VALUES(?,?,?,?,?,?)")
-            let insertOrder = try wh.db.prepare("INSERT OR REPLACE INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            // Full: files newest first, the first observation of an order wins, plain appends and the
+            // key index built once at the end. Incremental: files oldest first, each order checked
+            // against the stored observation through the index.
+            let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            var seen = OrderKeySet()
             let existing = try wh.db.prepare("SELECT obs FROM stg_orders WHERE platform=? AND order_id=?")
             let row = RowCells()
             for f in files {
@@ -95,6 +99,8 @@ public struct CleanStage {
                 // file's observation replaces an earlier one (newest observation wins).
                 var fileOrders: [String: StagedOrder] = [:]
                 var fileOrderKeys: [String] = []
+                fileOrders.reserveCapacity(f.lastRowID - f.firstRowID + 1)
+                fileOrderKeys.reserveCapacity(f.lastRowID - f.firstRowID + 1)
                 while try rows.step() {
                     let line = rows.int(0)
                     row.load(rows.bytes(1))
@@ -128,7 +134,9 @@ public struct CleanStage {
                 let obs = f.obs
                 for k in fileOrderKeys {
                     let o = fileOrders[k]!
-                    if !full {
+                    if full {
+                        if !seen.insert(platform: o.platform, orderID: o.orderID) { continue }   // a newer file had it
+                    } else {
                         // An older export that arrives late never replaces a newer observation.
                         try existing.bind([.text(o.platform), .text(o.orderID)])
                         let current = try existing.step() ? existing.text(0) : nil
@@ -144,6 +152,7 @@ public struct CleanStage {
                 }
                 report.rowsOut += fileOrderKeys.count
             }
+            if full { try wh.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id)") }
             try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed'")
             try wh.setMeta("clean_fingerprint", fingerprint)
             try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
@@ -192,7 +201,7 @@ public struct CleanStage {
             buyer: Values.text(cols.value("buyer", row)), phones: phones, statusRaw: statusRaw,
             paidFen: payTs == nil ? 0 : paid, refundFen: refund, createdTs: created, payTs: payTs,
             promo: cols.values("promo", row).compactMap(Values.text),
-            isTest: (Values.text(cols.value("order_type", row)) ?? "").contains("测试"), itemRows: 1)
+            isTest: Values.has(Values.text(cols.value("order_type", row)) ?? "", "测试"), itemRows: 1)
     }
 
     func parseFollow(_ row: RowCells, cols: ResolvedColumns, fileID: Int, line: Int) throws -> [SQLValue] {
@@ -221,7 +230,7 @@ public struct CleanStage {
     func parseSpend(_ row: RowCells, cols: ResolvedColumns, fileName: String, fileID: Int, line: Int) throws -> [SQLValue] {
         let campaign = Values.text(cols.value("campaign", row))
         let rawDate = Values.clean(cols.value("date", row))
-        if rawDate.contains("合计") || rawDate.contains("汇总") || rawDate.contains("总计")
+        if Values.has(rawDate, "合计") || Values.has(rawDate, "汇总") || Values.has(rawDate, "总计")
             || (campaign ?? "").hasPrefix("合计") || (campaign ?? "").hasPrefix("汇总") {
             throw Quarantine(reason: "summary_row: a total row, not spend", column: nil)
         }
@@ -236,5 +245,21 @@ public struct CleanStage {
         let spend = try money(cols, "spend", row)
         let channel = wh.pipeline.channel(for: .spend, values: [campaign]) ?? "unmapped"
         return [.int(fileID), .int(line), .int(day), .optText(campaign), .text(channel), .int(spend)]
+    }
+}
+
+/// Exact set of (platform, order id): numeric ids up to 19 digits as integers, others as strings.
+struct OrderKeySet {
+    struct NumericKey: Hashable { var platform: String; var id: UInt64 }
+    private var numeric = Set<NumericKey>()
+    private var other = Set<String>()
+
+    /// True when the key was not in the set.
+    mutating func insert(platform: String, orderID: String) -> Bool {
+        let u = orderID.utf8
+        if u.count <= 19, u.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), u.first != 0x30, let v = UInt64(orderID) {
+            return numeric.insert(NumericKey(platform: platform, id: v)).inserted
+        }
+        return other.insert(platform + "\u{1f}" + orderID).inserted
     }
 }

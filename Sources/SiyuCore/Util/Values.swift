@@ -137,7 +137,7 @@ public enum Values {
     /// A full mainland mobile number (11 digits starting with 1) or nil. Masked numbers give nil.
     public static func mobile(_ raw: String) -> String? {
         let s = clean(raw)
-        if s.isEmpty || s.contains("*") { return nil }
+        if s.isEmpty || s.utf8.contains(0x2A) { return nil }
         var digits: [UInt8] = []
         for u in s.utf8 {
             if u >= 0x30 && u <= 0x39 { digits.append(u) }
@@ -165,6 +165,22 @@ public enum Values {
     }
 
     public enum OrderIDResult: Equatable { case empty, scientific, value(String) }
+
+    /// Substring search on UTF-8 bytes (Foundation's `contains` is locale-aware and slow on hot paths).
+    public static func has(_ s: String, _ needle: String) -> Bool {
+        let h = Array(s.utf8), n = Array(needle.utf8)
+        guard !n.isEmpty, h.count >= n.count else { return n.isEmpty }
+        var i = 0
+        while i <= h.count - n.count {
+            if h[i] == n[0] {
+                var k = 1
+                while k < n.count && h[i + k] == n[k] { k += 1 }
+                if k == n.count { return true }
+            }
+            i += 1
+        }
+        return false
+    }
 
     /// Removes `(删除)` / `(锁定)` style prefixes and unifies commas in a status text.
     public static func normalizedStatus(_ raw: String) -> String {

@@ -45,7 +45,8 @@ public final class Warehouse {
             file_id INTEGER NOT NULL, line INTEGER NOT NULL, buyer TEXT, phones TEXT, status_raw TEXT, status TEXT NOT NULL,
             paid_fen INTEGER NOT NULL, refund_fen INTEGER NOT NULL, net_fen INTEGER NOT NULL, created_ts INTEGER,
             pay_ts INTEGER, pay_day INTEGER, promo TEXT, is_test INTEGER NOT NULL DEFAULT 0, item_rows INTEGER NOT NULL,
-            obs TEXT NOT NULL, PRIMARY KEY(platform, order_id)) WITHOUT ROWID;
+            obs TEXT NOT NULL);
+        CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id);
         CREATE TABLE IF NOT EXISTS stg_follow_records(file_id INTEGER NOT NULL, line INTEGER NOT NULL, openid TEXT NOT NULL,
             unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT);
         CREATE TABLE IF NOT EXISTS stg_spend(file_id INTEGER NOT NULL, line INTEGER NOT NULL, day INTEGER NOT NULL,
