@@ -80,16 +80,21 @@ struct AggregateData {
 
     static func load(_ db: Database) throws -> AggregateData {
         var d = AggregateData()
-        var index: [String: Int] = [:]
-        d.customers = try db.prepare("SELECT customer_key, first_day, acquisition_platform, acquisition_channel, first_follow_ts FROM int_customers ORDER BY customer_key").rows { st in
+        // customer_id is dense, 0..<n, in customer_key order.
+        d.customers = try db.prepare("SELECT customer_key, first_day, acquisition_platform, acquisition_channel, first_follow_ts FROM int_customers ORDER BY customer_id").rows { st in
             Customer(key: st.text(0), firstDay: st.int(1), platform: st.text(2), channel: st.text(3), firstFollowDay: st.intOrNil(4).map { $0 / 86400 })
         }
-        for (i, c) in d.customers.enumerated() { index[c.key] = i }
-        d.purchases = try db.prepare("SELECT customer_key, platform, pay_day, net_fen FROM int_purchases").rows { st in
-            Purchase(customer: index[st.text(0)]!, platform: st.text(1), day: st.int(2), net: st.int(3))
+        var platforms: [String: String] = [:]
+        d.purchases.reserveCapacity(try db.scalarInt("SELECT count(*) FROM int_purchases"))
+        let st = try db.prepare("SELECT customer_id, platform, pay_day, net_fen FROM int_purchases")
+        while try st.step() {
+            let raw = st.text(1)
+            let platform = platforms[raw] ?? raw
+            platforms[raw] = platform
+            d.purchases.append(Purchase(customer: st.int(0), platform: platform, day: st.int(2), net: st.int(3)))
         }
-        d.fans = try db.prepare("SELECT customer_key, first_follow_day, fan_channel FROM int_fans").rows { st in
-            Fan(customer: st.textOrNil(0).flatMap { index[$0] }, followDay: st.int(1), channel: st.text(2))
+        d.fans = try db.prepare("SELECT customer_id, first_follow_day, fan_channel FROM int_fans").rows { st in
+            Fan(customer: st.intOrNil(0), followDay: st.int(1), channel: st.text(2))
         }
         d.spend = try db.prepare("SELECT day, channel, spend_fen FROM stg_spend").rows { st in
             Spend(day: st.int(0), channel: st.text(1), fen: st.int(2))

@@ -51,12 +51,12 @@ public final class Warehouse {
             unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT);
         CREATE TABLE IF NOT EXISTS stg_spend(file_id INTEGER NOT NULL, line INTEGER NOT NULL, day INTEGER NOT NULL,
             campaign TEXT, channel TEXT NOT NULL, spend_fen INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS int_customers(customer_key TEXT PRIMARY KEY, first_ts INTEGER NOT NULL,
-            first_day INTEGER NOT NULL, acquisition_platform TEXT NOT NULL, first_order_id TEXT NOT NULL,
-            acquisition_channel TEXT NOT NULL, first_follow_ts INTEGER) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS int_purchases(customer_key TEXT NOT NULL, platform TEXT NOT NULL, order_id TEXT NOT NULL,
+        CREATE TABLE IF NOT EXISTS int_customers(customer_id INTEGER PRIMARY KEY, customer_key TEXT NOT NULL UNIQUE,
+            first_ts INTEGER NOT NULL, first_day INTEGER NOT NULL, acquisition_platform TEXT NOT NULL, first_order_id TEXT NOT NULL,
+            acquisition_channel TEXT NOT NULL, first_follow_ts INTEGER);
+        CREATE TABLE IF NOT EXISTS int_purchases(customer_id INTEGER NOT NULL, platform TEXT NOT NULL, stg_order_rowid INTEGER NOT NULL,
             pay_ts INTEGER NOT NULL, pay_day INTEGER NOT NULL, net_fen INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_key TEXT, first_follow_ts INTEGER NOT NULL,
+        CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_id INTEGER, first_follow_ts INTEGER NOT NULL,
             first_follow_day INTEGER NOT NULL, scene TEXT, qr_scene TEXT, qr_scene_str TEXT, fan_channel TEXT NOT NULL) WITHOUT ROWID;
         """
         for t in Set(Self.rawTables.values) {
