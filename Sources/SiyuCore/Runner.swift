@@ -50,6 +50,7 @@ public struct Runner {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
         }
         let wh = try openWarehouse()
+        wh.progress = Progress.forTerminal(quiet: logger.logLevel > .info)
         let runID = Self.newRunID()
         let started = Date()
         var reports: [StageReport] = []

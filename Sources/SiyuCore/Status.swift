@@ -7,17 +7,19 @@ public enum Status {
         var out = "warehouse: \(db.path)\n"
         out += "as-of date: \(try wh.meta("as_of").flatMap { $0.isEmpty ? nil : $0 } ?? "(not aggregated yet)")\n\n"
         out += "stages (last run):\n"
-        var previous: String?
+        var previous: Int? = 0
         for stage in Stage.allCases {
-            let row = try db.prepare("SELECT finished_at, seconds, rows_in, rows_out, detail FROM siyu_stages WHERE stage=?")
-                .rows([.text(stage.rawValue)]) { ($0.text(0), $0.text(1), $0.int(2), $0.int(3), $0.text(4)) }.first
-            if let (fin, secs, rin, rout, detail) = row {
-                let stale = previous.map { $0 > fin } ?? false
-                out += "  \(stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(fin)  \(secs)s  in=\(rin) out=\(rout)  \(detail)\(stale ? "  STALE: upstream ran later, re-run this stage" : "")\n"
-                previous = fin
+            let row = try db.prepare("SELECT finished_at, seconds, rows_in, rows_out, detail, seq FROM siyu_stages WHERE stage=?")
+                .rows([.text(stage.rawValue)]) { ($0.text(0), $0.text(1), $0.int(2), $0.int(3), $0.text(4), $0.int(5)) }.first
+            let name = stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
+            if let (fin, secs, rin, rout, detail, seq) = row {
+                // Stale: never ran after its upstream's last commit.
+                let stale = previous.map { $0 > seq } ?? true
+                out += "  \(name) \(fin)  \(secs)s  in=\(rin) out=\(rout)  \(detail)\(stale ? "  STALE: its upstream changed since; run `siyu \(stage.rawValue)`" : "")\n"
+                previous = stale ? nil : seq
             } else {
-                out += "  \(stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) never run\n"
-                previous = "9999"
+                out += "  \(name) never run\n"
+                previous = nil
             }
         }
         out += "\nfiles:\n"

@@ -203,5 +203,14 @@ final class EndToEndTests: XCTestCase {
         let r = try TestSupport.siyu(["aggregate", "--pipeline", "tiny.toml"], cwd: fresh)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("run `siyu join` first"), r.stderr)
+        // A stage whose input is older than its upstream names the stage to run first.
+        XCTAssertEqual(try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 2)
+        XCTAssertEqual(try TestSupport.siyu(["clean", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 0)
+        let stale = try TestSupport.siyu(["aggregate", "--pipeline", "tiny.toml"], cwd: fresh)
+        XCTAssertEqual(stale.status, 1)
+        XCTAssertTrue(stale.stderr.contains("`join` is older than `clean`") && stale.stderr.contains("run `siyu join` first"), stale.stderr)
+        let status = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: fresh)
+        XCTAssertTrue(status.stdout.contains("STALE: its upstream changed since; run `siyu join`"), status.stdout)
+        XCTAssertFalse(status.stdout.contains("STALE: its upstream changed since; run `siyu clean`"), status.stdout)
     }
 }

@@ -105,6 +105,7 @@ public struct CleanStage {
                     let line = rows.int(0)
                     row.load(rows.bytes(1))
                     report.rowsIn += 1
+                    if report.rowsIn & 0xFFF == 0 { wh.progress.update(stage: "clean", item: f.name, rows: report.rowsIn, since: started) }
                     do {
                         switch f.kind {
                         case .tmall, .jd, .youzan, .generic:
@@ -155,6 +156,7 @@ public struct CleanStage {
             if full { try wh.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id)") }
             try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed'")
             try wh.setMeta("clean_fingerprint", fingerprint)
+            wh.progress.clear()
             try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)")
         }

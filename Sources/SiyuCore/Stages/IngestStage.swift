@@ -21,8 +21,9 @@ public struct IngestStage {
         }
         try wh.db.transaction {
             for (path, source) in work {
-                try ingestFile(path: path, source: source, runID: runID, report: &report)
+                try ingestFile(path: path, source: source, runID: runID, stageStarted: started, report: &report)
             }
+            wh.progress.clear()
             try wh.recordStage("ingest", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)")
         }
@@ -75,7 +76,7 @@ public struct IngestStage {
         return (Int(st.st_size), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
-    func ingestFile(path: String, source: SourceConfig, runID: String, report: inout StageReport) throws {
+    func ingestFile(path: String, source: SourceConfig, runID: String, stageStarted: Date, report: inout StageReport) throws {
         let name = (path as NSString).lastPathComponent
         let db = wh.db
         // A file at the same path with the same size and modification time was seen before: skip
@@ -136,6 +137,7 @@ public struct IngestStage {
                     }
                 }
                 landed += b.ends.count
+                wh.progress.update(stage: "ingest", item: name, rows: report.rowsOut + landed, since: stageStarted)
             case let .done(enc, read, digest):
                 encoding = enc
                 rowsRead = read

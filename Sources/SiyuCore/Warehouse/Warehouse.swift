@@ -7,6 +7,8 @@ public final class Warehouse {
     public let db: Database
     public let pipeline: Pipeline
     public let logger: Logger
+    /// Rows and rate on a terminal; off in cron and CI.
+    public var progress = Progress(enabled: false)
 
     public static let rawTables: [SourceKind: String] = [
         .tmall: "raw_tmall_orders", .jd: "raw_jd_orders", .youzan: "raw_youzan_orders",
@@ -27,7 +29,7 @@ public final class Warehouse {
         var sql = """
         CREATE TABLE IF NOT EXISTS siyu_meta(key TEXT PRIMARY KEY, value TEXT);
         CREATE TABLE IF NOT EXISTS siyu_stages(stage TEXT PRIMARY KEY, run_id TEXT, started_at TEXT, finished_at TEXT,
-            seconds REAL, rows_in INTEGER, rows_out INTEGER, detail TEXT);
+            seconds REAL, rows_in INTEGER, rows_out INTEGER, detail TEXT, seq INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS siyu_runs(run_id TEXT PRIMARY KEY, started_at TEXT, finished_at TEXT, command TEXT,
             exit_code INTEGER, manifest TEXT);
         CREATE TABLE IF NOT EXISTS raw_files(file_id INTEGER PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL,
@@ -68,20 +70,29 @@ public final class Warehouse {
     // MARK: stage bookkeeping
 
     public func recordStage(_ stage: String, runID: String, started: Date, rowsIn: Int, rowsOut: Int, detail: String = "") throws {
-        let st = try db.prepare("INSERT OR REPLACE INTO siyu_stages VALUES(?,?,?,?,?,?,?,?)")
+        let st = try db.prepare("INSERT OR REPLACE INTO siyu_stages VALUES(?,?,?,?,?,?,?,?,(SELECT COALESCE(max(seq), 0) + 1 FROM siyu_stages))")
         let end = Date()
         try st.run([.text(stage), .text(runID), .text(Self.timestamp(started)), .text(Self.timestamp(end)),
                     .text(String(format: "%.3f", end.timeIntervalSince(started))), .int(rowsIn), .int(rowsOut), .text(detail)])
     }
 
-    public func stageFinished(_ stage: String) throws -> String? {
-        try db.scalarText("SELECT finished_at FROM siyu_stages WHERE stage=?", [.text(stage)])
+    /// The order in which stages last committed (a counter, not a clock).
+    public func stageSeq(_ stage: Stage) throws -> Int? {
+        let v = try db.scalarInt("SELECT COALESCE(max(seq), -1) FROM siyu_stages WHERE stage=?", [.text(stage.rawValue)])
+        return v < 0 ? nil : v
     }
 
-    /// Refuses to run `stage` when its upstream has not run, or ran after it was last built.
+    /// Refuses to run `stage` when its upstream has not run, or is stale (its own upstream
+    /// committed after it): the message names the stage to run first.
     public func requireUpstream(_ stage: String, upstream: String) throws {
-        guard try stageFinished(upstream) != nil else {
+        guard let up = Stage(rawValue: upstream), let upSeq = try stageSeq(up) else {
             throw SiyuError.stageOrder(stage: stage, message: "the warehouse has no `\(upstream)` output yet; run `siyu \(upstream)` first (or `siyu run`)")
+        }
+        if let i = Stage.allCases.firstIndex(of: up), i > 0 {
+            let upup = Stage.allCases[i - 1]
+            if let s = try stageSeq(upup), s > upSeq {
+                throw SiyuError.stageOrder(stage: stage, message: "`\(upstream)` is older than `\(upup.rawValue)`, which ran after it; run `siyu \(upstream)` first (or `siyu run`)")
+            }
         }
     }
 
