@@ -165,6 +165,7 @@ public struct IngestStage {
             let prevPath = try db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int(id)]) ?? "?"
             try db.prepare("INSERT OR REPLACE INTO raw_redeliveries VALUES(?,?,?,?,?,?)")
                 .run([.text(path), .text(digest), .int(id), .text(Warehouse.timestamp(Date())), .int(size), .int(mtime)])
+            wh.progress.clear()
             wh.logger.info("skipped: same bytes as an ingested file", metadata: ["file": "\(path)", "same_as": "\(prevPath)"])
             report.filesSkipped += 1
             return
@@ -176,6 +177,7 @@ public struct IngestStage {
             try db.prepare("UPDATE raw_files SET status='rejected', error=?, encoding=?, format=? WHERE file_id=?")
                 .run([.text(err), .text(encoding.rawValue), .text(format.isEmpty ? "unknown" : format), .int(fileID)])
             report.rejected.append(err)
+            wh.progress.clear()
             wh.logger.error("\(err)")
             if wh.pipeline.stopOnBadFile { throw SiyuError.input(file: path, line: nil, column: nil, message: "stopping: on_bad_file = \"stop\" in the pipeline file") }
             return
@@ -187,6 +189,7 @@ public struct IngestStage {
         report.rowsIn += rowsRead
         report.rowsOut += landed
         report.quarantined += quarantined
+        wh.progress.clear()
         wh.logger.info("ingested", metadata: ["file": "\(name)", "format": "\(format)", "encoding": "\(encoding.rawValue)",
                                               "rows.read": "\(rowsRead)", "rows.landed": "\(landed)", "rows.quarantined": "\(quarantined)"])
     }
