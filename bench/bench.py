@@ -198,8 +198,8 @@ def fmt_int(n) -> str:
 def table(res: dict) -> str:
     runs = res["runs"]
     full, night = runs.get("siyu_full"), runs.get("siyu_nightly")
-    head = ("| run | order lines | seconds | order lines/s | peak RSS MB | siyu/peer time | siyu/peer memory |\n"
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    head = ("| run | order lines | seconds | order lines/s | peak RSS MB | CPU s | siyu/peer time | siyu/peer memory |\n"
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     rows = []
     for key, label in (("siyu_full", "siyu full rebuild"), ("siyu_nightly", "siyu nightly increment (+1 day)"),
                        ("duckdb", "DuckDB peer"), ("pandas", "pandas peer"),
@@ -213,7 +213,8 @@ def table(res: dict) -> str:
             ratio_t = f"{base['seconds'] / r['seconds']:.2f}"
             ratio_m = f"{base['peak_rss_mb'] / r['peak_rss_mb']:.2f}"
         rows.append(f"| {label} | {fmt_int(r['order_lines'])} | {r['seconds']:.1f} | "
-                    f"{fmt_int(round(r['order_lines'] / r['seconds']))} | {r['peak_rss_mb']:.0f} | {ratio_t} | {ratio_m} |")
+                    f"{fmt_int(round(r['order_lines'] / r['seconds']))} | {r['peak_rss_mb']:.0f} | "
+                    f"{r['user_seconds'] + r['sys_seconds']:.1f} | {ratio_t} | {ratio_m} |")
     return head + "\n" + "\n".join(rows)
 
 
@@ -233,7 +234,8 @@ def report_md(res: dict) -> str:
              "- *siyu/peer*: siyu's seconds (or peak RSS) divided by the peer's: above 1 means siyu takes longer "
              "(or more memory). The last row compares siyu's increment with the DuckDB peer, which has no "
              "incremental mode and recomputes everything from the files.",
-             "- *peak RSS*: maximum resident set size of the child process (wait4 rusage).",
+             "- *peak RSS*: maximum resident set size of the child process; *CPU s*: its user + system "
+             "seconds (both from wait4 rusage). DuckDB uses every core by default; siyu and pandas mostly one.",
              f"- Checks: {'; '.join(checks['messages']) if checks['messages'] else 'all passed'}.",
              f"- Data: generated in {g['year_seconds']:.1f} s (year, peak {g['year_peak_rss_mb']:.0f} MB) + "
              f"{g['day_seconds']:.1f} s (next day){' (cached from an earlier run)' if g.get('cached') else ''}; "

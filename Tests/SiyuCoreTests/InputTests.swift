@@ -76,6 +76,23 @@ final class InputTests: XCTestCase {
         XCTAssertEqual(yz.index("分销员"), 1)
     }
 
+    func testLayoutsOfOnePlatformAreRecognisedBySignature() {
+        let tmall = SourceConfig(name: "t", kind: .tmall, files: [], defaultChannel: "tmall", platform: "tmall", columns: [:])
+        let jd = SourceConfig(name: "j", kind: .jd, files: [], defaultChannel: "jd", platform: "jd", columns: [:])
+        func layout(_ names: [String], _ source: SourceConfig) -> String? {
+            if case .found(_, let l) = Formats.detect(header: HeaderMap(names), source: source) { return l }
+            return nil
+        }
+        let core = ["订单编号", "买家会员名", "买家实际支付金额", "订单状态", "订单付款时间 "]
+        XCTAssertEqual(layout(core + (0..<37).map { "列\($0)" }, tmall), "tmall_orders_2016")          // ~42 columns
+        XCTAssertEqual(layout(core + (0..<51).map { "列\($0)" }, tmall), "tmall_orders_2018")          // 56 columns
+        XCTAssertEqual(layout(["订单编号", "买家会员名", "买家实付金额", "订单状态", "订单付款时间", "商品标题"], tmall), "tmall_orders_2020")
+        let jd30 = ["订单号", "商品ID", "下单时间", "应付金额", "订单状态", "下单帐号", "付款确认时间"]
+        XCTAssertEqual(layout(jd30, jd), "jd_orders_30")
+        XCTAssertEqual(layout(jd30 + ["实付金额", "送装服务", "仓库id"], jd), "jd_orders_48")
+        XCTAssertNil(layout(jd30, tmall))
+    }
+
     func testPipelineFileErrors() throws {
         XCTAssertThrowsError(try Pipeline.parse("[pipeline]\nperiod = \"day\"\n", path: "p.toml")) { e in
             XCTAssertTrue("\(e)".contains("period must be"), "\(e)")
