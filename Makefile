@@ -38,6 +38,9 @@ crosscheck:
 	@rm -rf build/crosscheck && mkdir -p build/crosscheck
 	.build/debug/siyu run --quiet --pipeline $(PIPELINE) --warehouse build/crosscheck/warehouse.sqlite --output build/crosscheck/siyu >/dev/null || [ $$? -eq 2 ]
 	python3 Tests/crosscheck/crosscheck.py --pipeline $(PIPELINE) --out build/crosscheck/python --compare build/crosscheck/siyu
+	@# ISO weeks and an as-of date inside the data (partial periods, incomplete windows, later orders ignored)
+	.build/debug/siyu run --quiet --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --warehouse build/crosscheck/weekly.sqlite --output build/crosscheck/siyu-weekly >/dev/null || [ $$? -eq 2 ]
+	python3 Tests/crosscheck/crosscheck.py --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --out build/crosscheck/python-weekly --compare build/crosscheck/siyu-weekly
 
 sample-data:
 	python3 sample-data/generate.py

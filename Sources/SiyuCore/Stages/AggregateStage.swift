@@ -58,40 +58,44 @@ public struct AggregateStage {
     }
 }
 
-/// The joined data, loaded once: customers, their qualifying purchases, fans, spend.
+/// The joined data, loaded once, in compact arrays: customers, their qualifying purchases, fans, spend.
 struct AggregateData {
     struct Customer {
-        var key: String, firstDay: Int, platform: String, channel: String
+        var key: String, firstDay: Int, platform: Int, channel: String
         var firstFollowDay: Int?
     }
-    struct Purchase { var customer: Int, platform: String, day: Int, net: Int }
+    struct Purchase { var customer: Int32, platform: UInt8, day: Int32, net: Int }
     struct Fan {
         var customer: Int?
         var followDay: Int, channel: String
     }
     struct Spend { var day: Int, channel: String, fen: Int }
 
+    /// Platform names, sorted; purchases and customers refer to them by index.
+    var platforms: [String] = []
     var customers: [Customer] = []
     var purchases: [Purchase] = []
     var fans: [Fan] = []
     var spend: [Spend] = []
     var purchaseCount: Int { purchases.count }
-    var maxPurchaseDay: Int? { purchases.map(\.day).max() }
+    var maxPurchaseDay: Int? { purchases.lazy.map { Int($0.day) }.max() }
 
     static func load(_ db: Database) throws -> AggregateData {
         var d = AggregateData()
+        d.platforms = try db.prepare("SELECT DISTINCT platform FROM int_purchases UNION SELECT DISTINCT acquisition_platform FROM int_customers ORDER BY 1").rows { $0.text(0) }
+        var pindex: [String: Int] = [:]
+        for (i, p) in d.platforms.enumerated() { pindex[p] = i }
         // customer_id is dense, 0..<n, in customer_key order.
         d.customers = try db.prepare("SELECT customer_key, first_day, acquisition_platform, acquisition_channel, first_follow_ts FROM int_customers ORDER BY customer_id").rows { st in
-            Customer(key: st.text(0), firstDay: st.int(1), platform: st.text(2), channel: st.text(3), firstFollowDay: st.intOrNil(4).map { $0 / 86400 })
+            Customer(key: st.text(0), firstDay: st.int(1), platform: pindex[st.text(2)]!, channel: st.text(3), firstFollowDay: st.intOrNil(4).map { $0 / 86400 })
         }
-        var platforms: [String: String] = [:]
         d.purchases.reserveCapacity(try db.scalarInt("SELECT count(*) FROM int_purchases"))
         let st = try db.prepare("SELECT customer_id, platform, pay_day, net_fen FROM int_purchases")
+        var last = "", lastIndex = 0
         while try st.step() {
             let raw = st.text(1)
-            let platform = platforms[raw] ?? raw
-            platforms[raw] = platform
-            d.purchases.append(Purchase(customer: st.int(0), platform: platform, day: st.int(2), net: st.int(3)))
+            if raw != last { last = raw; lastIndex = pindex[raw]! }
+            d.purchases.append(Purchase(customer: Int32(st.int(0)), platform: UInt8(lastIndex), day: Int32(st.int(2)), net: st.int(3)))
         }
         d.fans = try db.prepare("SELECT customer_id, first_follow_day, fan_channel FROM int_fans").rows { st in
             Fan(customer: st.intOrNil(0), followDay: st.int(1), channel: st.text(2))

@@ -1,19 +1,22 @@
-/// The metric definitions of ../shared/METRICS.md, one function per output. Pure: data in, printed rows out.
+/// The metric definitions of ../shared/METRICS.md, one function per output. Pure: data in, printed
+/// rows out. Per customer, purchase days are kept in flat arrays (CSR style), not dictionaries.
 struct Metrics {
     let p: PeriodKind
     let asOf: Int
     let asOfPeriod: Int
     let windowDays: Int
     let loyalThreshold: Int
-    let customers: [AggregateData.Customer]      // first purchase day <= as-of
-    let fans: [AggregateData.Fan]                // first follow day <= as-of
-    let spend: [AggregateData.Spend]             // spend day <= as-of
-    /// Per customer: distinct purchase days ascending, net per day, and per platform the same.
-    let days: [[Int]]
-    let dayNet: [[Int: Int]]
-    let platformDays: [[String: [Int: Int]]]    // platform -> day -> net
     let platforms: [String]
-    let customerIndex: [Int: Int]                // index in AggregateData -> index here
+    let customers: [AggregateData.Customer]      // first purchase day <= as-of
+    let fans: [AggregateData.Fan]                // first follow day <= as-of, customer re-indexed
+    let spend: [AggregateData.Spend]             // spend day <= as-of
+    /// Purchases of customer c (day <= as-of) are purchases[start[c]..<start[c + 1]], by day.
+    let purchases: [AggregateData.Purchase]
+    let start: [Int]
+    /// Distinct purchase days of customer c are days[dayStart[c]..<dayStart[c + 1]], with their net.
+    let days: [Int32]
+    let dayNet: [Int]
+    let dayStart: [Int]
 
     static let cohortColumns = ["cohort", "acquisition_platform", "period_offset", "cohort_customers", "active_customers",
                                 "retention_rate", "repeat_customers", "cumulative_repeat_rate", "net_revenue", "partial"]
@@ -39,64 +42,105 @@ struct Metrics {
         asOfPeriod = p.index(ofDay: asOf)
         windowDays = pipeline.windowDays
         loyalThreshold = pipeline.loyalThreshold
-        var idx: [Int: Int] = [:]
+        // Customers whose first purchase day is on or before the as-of date, re-indexed densely.
+        var newIndex = Array(repeating: -1, count: data.customers.count)
         var cs: [AggregateData.Customer] = []
         for (i, c) in data.customers.enumerated() where c.firstDay <= asOf {
-            idx[i] = cs.count
+            newIndex[i] = cs.count
             cs.append(c)
         }
         customers = cs
-        customerIndex = idx
-        var dn = Array(repeating: [Int: Int](), count: cs.count)
-        var pd = Array(repeating: [String: [Int: Int]](), count: cs.count)
-        var plats = Set<String>()
-        for pu in data.purchases where pu.day <= asOf {
-            guard let c = idx[pu.customer] else { continue }
-            dn[c][pu.day, default: 0] += pu.net
-            pd[c][pu.platform, default: [:]][pu.day, default: 0] += pu.net
-            plats.insert(pu.platform)
+        // Counting sort of purchases by customer, then by day within a customer.
+        var counts = Array(repeating: 0, count: cs.count + 1)
+        var kept: [AggregateData.Purchase] = []
+        kept.reserveCapacity(data.purchases.count)
+        var used = Array(repeating: false, count: data.platforms.count)
+        for var pu in data.purchases where Int(pu.day) <= asOf {
+            let c = newIndex[Int(pu.customer)]
+            guard c >= 0 else { continue }
+            pu.customer = Int32(c)
+            kept.append(pu)
+            counts[c + 1] += 1
+            used[Int(pu.platform)] = true
         }
+        for i in 0..<cs.count { counts[i + 1] += counts[i] }
+        start = counts
+        var cursor = counts
+        var sorted = kept
+        for pu in kept {
+            sorted[cursor[Int(pu.customer)]] = pu
+            cursor[Int(pu.customer)] += 1
+        }
+        var ds: [Int32] = [], dn: [Int] = [], dStart = [0]
+        ds.reserveCapacity(kept.count)
+        dn.reserveCapacity(kept.count)
+        for c in 0..<cs.count {
+            sorted[counts[c]..<counts[c + 1]].sort { $0.day < $1.day }
+            for pu in sorted[counts[c]..<counts[c + 1]] {
+                if ds.count > dStart[c], ds[ds.count - 1] == pu.day { dn[dn.count - 1] += pu.net } else { ds.append(pu.day); dn.append(pu.net) }
+            }
+            dStart.append(ds.count)
+        }
+        purchases = sorted
+        days = ds
         dayNet = dn
-        platformDays = pd
-        days = dn.map { $0.keys.sorted() }
-        platforms = plats.sorted()
-        fans = data.fans.filter { $0.followDay <= asOf }
+        dayStart = dStart
+        // Platforms listed: those with a qualifying order up to the as-of date (indexes keep data's order).
+        platforms = data.platforms
+        self.usedPlatforms = used.enumerated().filter { $0.element }.map { $0.offset }
+        fans = data.fans.filter { $0.followDay <= asOf }.map { f in
+            var g = f
+            g.customer = f.customer.flatMap { newIndex[$0] >= 0 ? newIndex[$0] : nil }
+            return g
+        }
         spend = data.spend.filter { $0.day <= asOf }
     }
 
+    /// Indexes of the platforms listed in outputs, in name order.
+    let usedPlatforms: [Int]
+
     func partial(_ period: Int) -> String { Fmt.bool(p.lastDay(period) > asOf) }
     var firstCohort: Int? { customers.map { p.index(ofDay: $0.firstDay) }.min() }
+    func dayCount(_ c: Int) -> Int { dayStart[c + 1] - dayStart[c] }
+    func day(_ c: Int, _ k: Int) -> Int { Int(days[dayStart[c] + k]) }
 
     // MARK: cohort_repurchase
 
     func cohortRepurchase() -> OutputTable {
         var t = OutputTable(name: "cohort_repurchase", columns: Self.cohortColumns)
         guard let first = firstCohort else { return t }
-        for platform in ["all"] + platforms {
-            for cohort in first...asOfPeriod {
-                let members = customers.indices.filter {
-                    p.index(ofDay: customers[$0].firstDay) == cohort && (platform == "all" || customers[$0].platform == platform)
+        let nCohorts = asOfPeriod - first + 1
+        // Group 0 is `all`, group 1 + i is platform i. Per (group, cohort, offset).
+        let groups = platforms.count + 1
+        var members = Array(repeating: 0, count: groups * nCohorts)
+        var active = Array(repeating: 0, count: groups * nCohorts * nCohorts)
+        var net = Array(repeating: 0, count: groups * nCohorts * nCohorts)
+        var secondAt = Array(repeating: 0, count: groups * nCohorts * nCohorts)
+        for c in customers.indices {
+            let cohort = p.index(ofDay: customers[c].firstDay) - first
+            for g in [0, 1 + customers[c].platform] {
+                members[g * nCohorts + cohort] += 1
+                let base = (g * nCohorts + cohort) * nCohorts
+                var lastK = -1
+                for k in dayStart[c]..<dayStart[c + 1] {
+                    let off = p.index(ofDay: Int(days[k])) - first - cohort
+                    net[base + off] += dayNet[k]
+                    if off != lastK { active[base + off] += 1; lastK = off }
                 }
-                let span = asOfPeriod - cohort
-                var active = Array(repeating: 0, count: span + 1)
-                var net = Array(repeating: 0, count: span + 1)
-                var secondAt = Array(repeating: 0, count: span + 1)
-                for c in members {
-                    var seen = Set<Int>()
-                    for d in days[c] {
-                        let k = p.index(ofDay: d) - cohort
-                        net[k] += dayNet[c][d]!
-                        if seen.insert(k).inserted { active[k] += 1 }
-                    }
-                    if days[c].count >= 2 { secondAt[p.index(ofDay: days[c][1]) - cohort] += 1 }
-                }
+                if dayCount(c) >= 2 { secondAt[base + p.index(ofDay: day(c, 1)) - first - cohort] += 1 }
+            }
+        }
+        for g in [0] + usedPlatforms.map({ $0 + 1 }) {
+            let name = g == 0 ? "all" : platforms[g - 1]
+            for cohort in 0..<nCohorts {
+                let n = members[g * nCohorts + cohort]
+                let base = (g * nCohorts + cohort) * nCohorts
                 var repeatCum = 0
-                for k in 0...span {
-                    repeatCum += secondAt[k]
-                    let n = members.count
-                    let act = k == 0 ? n : active[k]
-                    t.rows.append([p.label(cohort), platform, String(k), String(n), String(act), Fmt.rate(act, n),
-                                   String(repeatCum), Fmt.rate(repeatCum, n), Fmt.yuan(net[k]), partial(cohort + k)])
+                for k in 0..<(nCohorts - cohort) {
+                    repeatCum += secondAt[base + k]
+                    let act = k == 0 ? n : active[base + k]
+                    t.rows.append([p.label(first + cohort), name, String(k), String(n), String(act), Fmt.rate(act, n),
+                                   String(repeatCum), Fmt.rate(repeatCum, n), Fmt.yuan(net[base + k]), partial(first + cohort + k)])
                 }
             }
         }
@@ -108,35 +152,41 @@ struct Metrics {
     func repurchaseByPeriod() -> OutputTable {
         var t = OutputTable(name: "repurchase_by_period", columns: Self.periodColumns)
         guard let first = firstCohort else { return t }
-        struct Cell { var buyers = 0, new = 0, repeatBuyers = 0, net = 0 }
-        var cells: [String: [Int: Cell]] = [:]
+        let nPeriods = asOfPeriod - first + 1
+        let groups = platforms.count + 1
+        var buyers = Array(repeating: 0, count: groups * nPeriods), new = buyers, repeaters = buyers, net = buyers
+        var periodDays = Array(repeating: 0, count: groups), periodNet = periodDays, lastDay = periodDays
         for c in customers.indices {
-            let firstPeriod = p.index(ofDay: customers[c].firstDay)
-            var groups: [(String, [Int: Int])] = [("all", dayNet[c])]
-            for (pl, dn) in platformDays[c] { groups.append((pl, dn)) }
-            for (pl, dn) in groups {
-                var byPeriod: [Int: (days: Int, net: Int)] = [:]
-                for (d, v) in dn {
-                    let k = p.index(ofDay: d)
-                    byPeriod[k, default: (0, 0)].days += 1
-                    byPeriod[k, default: (0, 0)].net += v
+            let firstPeriod = p.index(ofDay: customers[c].firstDay) - first
+            var i = start[c]
+            while i < start[c + 1] {
+                // One period of this customer's purchases at a time (they are sorted by day).
+                let period = p.index(ofDay: Int(purchases[i].day)) - first
+                for g in 0..<groups { periodDays[g] = 0; periodNet[g] = 0; lastDay[g] = Int.min }
+                while i < start[c + 1], p.index(ofDay: Int(purchases[i].day)) - first == period {
+                    let pu = purchases[i]
+                    for g in [0, 1 + Int(pu.platform)] {
+                        if lastDay[g] != Int(pu.day) { periodDays[g] += 1; lastDay[g] = Int(pu.day) }
+                        periodNet[g] += pu.net
+                    }
+                    i += 1
                 }
-                for (k, v) in byPeriod {
-                    var cell = cells[pl, default: [:]][k, default: Cell()]
-                    cell.buyers += 1
-                    if k == firstPeriod { cell.new += 1 }
-                    if v.days >= 2 { cell.repeatBuyers += 1 }
-                    cell.net += v.net
-                    cells[pl, default: [:]][k] = cell
+                for g in 0..<groups where periodDays[g] > 0 {
+                    let cell = g * nPeriods + period
+                    buyers[cell] += 1
+                    if period == firstPeriod { new[cell] += 1 }
+                    if periodDays[g] >= 2 { repeaters[cell] += 1 }
+                    net[cell] += periodNet[g]
                 }
             }
         }
-        for period in first...asOfPeriod {
-            for pl in ["all"] + platforms {
-                let c = cells[pl]?[period] ?? Cell()
-                let returning = c.buyers - c.new
-                t.rows.append([p.label(period), pl, String(c.buyers), String(c.new), String(returning), Fmt.rate(returning, c.buyers),
-                               String(c.repeatBuyers), Fmt.rate(c.repeatBuyers, c.buyers), Fmt.yuan(c.net), partial(period)])
+        for period in 0..<nPeriods {
+            for g in [0] + usedPlatforms.map({ $0 + 1 }) {
+                let cell = g * nPeriods + period
+                let returning = buyers[cell] - new[cell]
+                t.rows.append([p.label(first + period), g == 0 ? "all" : platforms[g - 1], String(buyers[cell]), String(new[cell]), String(returning),
+                               Fmt.rate(returning, buyers[cell]), String(repeaters[cell]), Fmt.rate(repeaters[cell], buyers[cell]),
+                               Fmt.yuan(net[cell]), partial(first + period)])
             }
         }
         return t
@@ -146,19 +196,25 @@ struct Metrics {
 
     func platformMigration() -> OutputTable {
         var t = OutputTable(name: "platform_migration", columns: Self.migrationColumns)
-        for acq in ["all"] + platforms {
-            let members = customers.indices.filter { acq == "all" || customers[$0].platform == acq }
-            for rep in ["any"] + platforms {
-                var n = 0
-                for c in members {
-                    let firstDay = customers[c].firstDay
-                    if rep == "any" {
-                        if days[c].count >= 2 { n += 1 }
-                    } else if let dn = platformDays[c][rep], dn.keys.contains(where: { $0 > firstDay }) {
-                        n += 1
-                    }
-                }
-                t.rows.append([acq, rep, String(members.count), String(n), Fmt.rate(n, members.count)])
+        let groups = platforms.count + 1
+        // [acquisition group][repurchase column]: column 0 is `any`, 1 + i is platform i.
+        var acquired = Array(repeating: 0, count: groups)
+        var counts = Array(repeating: 0, count: groups * groups)
+        var on = Array(repeating: false, count: platforms.count)
+        for c in customers.indices {
+            let firstDay = customers[c].firstDay
+            for i in on.indices { on[i] = false }
+            for i in start[c]..<start[c + 1] where Int(purchases[i].day) > firstDay { on[Int(purchases[i].platform)] = true }
+            for g in [0, 1 + customers[c].platform] {
+                acquired[g] += 1
+                if dayCount(c) >= 2 { counts[g * groups] += 1 }
+                for pl in on.indices where on[pl] { counts[g * groups + 1 + pl] += 1 }
+            }
+        }
+        for g in [0] + usedPlatforms.map({ $0 + 1 }) {
+            for r in [0] + usedPlatforms.map({ $0 + 1 }) {
+                let n = counts[g * groups + r]
+                t.rows.append([g == 0 ? "all" : platforms[g - 1], r == 0 ? "any" : platforms[r - 1], String(acquired[g]), String(n), Fmt.rate(n, acquired[g])])
             }
         }
         return t
@@ -171,74 +227,82 @@ struct Metrics {
         let starts = customers.map { p.index(ofDay: $0.firstDay) } + spend.map { p.index(ofDay: $0.day) }
         guard let first = starts.min() else { return t }
         let channels = Set(customers.map(\.channel)).union(spend.map(\.channel)).sorted()
+        var channelIndex: [String: Int] = [:]
+        for (i, c) in channels.enumerated() { channelIndex[c] = i }
+        let nPeriods = asOfPeriod - first + 1
         struct Cell { var spend = 0, new = 0, firstRev = 0, rev = 0 }
-        var cells: [String: [Int: Cell]] = [:]
-        for s in spend { cells[s.channel, default: [:]][p.index(ofDay: s.day), default: Cell()].spend += s.fen }
+        var cells = Array(repeating: Cell(), count: channels.count * nPeriods)
+        for s in spend { cells[channelIndex[s.channel]! * nPeriods + p.index(ofDay: s.day) - first].spend += s.fen }
         for c in customers.indices {
             let cu = customers[c]
-            let k = p.index(ofDay: cu.firstDay)
-            var cell = cells[cu.channel, default: [:]][k, default: Cell()]
-            cell.new += 1
-            cell.firstRev += dayNet[c][cu.firstDay] ?? 0
-            for d in days[c] where d - cu.firstDay < windowDays { cell.rev += dayNet[c][d]! }
-            cells[cu.channel, default: [:]][k] = cell
+            let cell = channelIndex[cu.channel]! * nPeriods + p.index(ofDay: cu.firstDay) - first
+            cells[cell].new += 1
+            cells[cell].firstRev += dayNet[dayStart[c]]
+            for k in dayStart[c]..<dayStart[c + 1] where Int(days[k]) - cu.firstDay < windowDays { cells[cell].rev += dayNet[k] }
         }
         func row(_ period: Int, _ name: String, _ c: Cell) -> [String] {
             [p.label(period), name, Fmt.yuan(c.spend), String(c.new), Fmt.yuanPer(c.spend, c.new), Fmt.yuan(c.firstRev),
              Fmt.yuan(c.rev), c.new == 0 || c.spend == 0 ? "" : Fmt.rate(c.rev, c.spend),
              Fmt.bool(p.lastDay(period) + windowDays - 1 <= asOf)]
         }
-        for period in first...asOfPeriod {
+        for period in 0..<nPeriods {
             var blended = Cell()
-            for ch in channels {
-                let c = cells[ch]?[period] ?? Cell()
+            for (ci, ch) in channels.enumerated() {
+                let c = cells[ci * nPeriods + period]
                 blended.spend += c.spend; blended.new += c.new; blended.firstRev += c.firstRev; blended.rev += c.rev
-                t.rows.append(row(period, ch, c))
+                t.rows.append(row(first + period, ch, c))
             }
-            t.rows.append(row(period, "blended", blended))
+            t.rows.append(row(first + period, "blended", blended))
         }
         return t
     }
 
     // MARK: fan_conversion
 
+    /// Purchase days of customer c on or after `day`.
+    func daysOnOrAfter(_ c: Int, _ day: Int) -> Int {
+        var lo = dayStart[c], hi = dayStart[c + 1]
+        while lo < hi { let mid = (lo + hi) / 2; if Int(days[mid]) < day { lo = mid + 1 } else { hi = mid } }
+        return dayStart[c + 1] - lo
+    }
+
     func fanConversion() -> OutputTable {
         var t = OutputTable(name: "fan_conversion", columns: Self.fanColumns)
         guard let first = fans.map({ p.index(ofDay: $0.followDay) }).min() else { return t }
         let channels = ["all"] + Set(fans.map(\.channel)).sorted()
+        var channelIndex: [String: Int] = [:]
+        for (i, c) in channels.enumerated() { channelIndex[c] = i }
+        let nPeriods = asOfPeriod - first + 1
         struct Cell { var fans = 0, already = 0, c7 = 0, c30 = 0, c90 = 0, repeatFans = 0, loyal = 0; var toFirst: [Int] = [] }
-        var cells: [String: [Int: Cell]] = [:]
+        var cells = Array(repeating: Cell(), count: channels.count * nPeriods)
         for f in fans {
-            let k = p.index(ofDay: f.followDay)
-            let c = f.customer.flatMap { customerIndex[$0] }
-            for ch in ["all", f.channel] {
-                var cell = cells[ch, default: [:]][k, default: Cell()]
-                cell.fans += 1
-                if let c {
-                    let fd = customers[c].firstDay
-                    if fd < f.followDay {
-                        cell.already += 1
-                    } else {
-                        let lag = fd - f.followDay
-                        if lag < 7 { cell.c7 += 1 }
-                        if lag < 30 { cell.c30 += 1 }
-                        if lag < 90 { cell.c90 += 1 }
-                        cell.toFirst.append(lag)
-                    }
-                    let after = days[c].filter { $0 >= f.followDay }.count
-                    if after >= 2 { cell.repeatFans += 1 }
-                    if after >= loyalThreshold { cell.loyal += 1 }
+            let k = p.index(ofDay: f.followDay) - first
+            for ci in [0, channelIndex[f.channel]!] {
+                let i = ci * nPeriods + k
+                cells[i].fans += 1
+                guard let c = f.customer else { continue }
+                let fd = customers[c].firstDay
+                if fd < f.followDay {
+                    cells[i].already += 1
+                } else {
+                    let lag = fd - f.followDay
+                    if lag < 7 { cells[i].c7 += 1 }
+                    if lag < 30 { cells[i].c30 += 1 }
+                    if lag < 90 { cells[i].c90 += 1 }
+                    cells[i].toFirst.append(lag)
                 }
-                cells[ch, default: [:]][k] = cell
+                let after = daysOnOrAfter(c, f.followDay)
+                if after >= 2 { cells[i].repeatFans += 1 }
+                if after >= loyalThreshold { cells[i].loyal += 1 }
             }
         }
-        for period in first...asOfPeriod {
-            for ch in channels {
-                let c = cells[ch]?[period] ?? Cell()
+        for period in 0..<nPeriods {
+            for (ci, ch) in channels.enumerated() {
+                let c = cells[ci * nPeriods + period]
                 let prospects = c.fans - c.already
-                t.rows.append([p.label(period), ch, String(c.fans), String(c.already), String(prospects), String(c.c7), String(c.c30),
+                t.rows.append([p.label(first + period), ch, String(c.fans), String(c.already), String(prospects), String(c.c7), String(c.c30),
                                String(c.c90), Fmt.rate(c.c30, prospects), String(c.repeatFans), String(c.loyal), Fmt.median(c.toFirst),
-                               Fmt.bool(p.lastDay(period) + 29 <= asOf)])
+                               Fmt.bool(p.lastDay(first + period) + 29 <= asOf)])
             }
         }
         return t
@@ -248,26 +312,24 @@ struct Metrics {
 
     func isFanForLift(_ c: Int) -> Bool {
         guard let f = customers[c].firstFollowDay else { return false }
-        return f <= (days[c].count >= 2 ? days[c][1] : asOf)
+        return f <= (dayCount(c) >= 2 ? day(c, 1) : asOf)
     }
 
     func fanLift() -> OutputTable {
         var t = OutputTable(name: "fan_lift", columns: Self.liftColumns)
         guard let first = firstCohort else { return t }
-        var counts: [Int: [Bool: (n: Int, r: Int)]] = [:]
+        let nCohorts = asOfPeriod - first + 1
+        var n = Array(repeating: 0, count: nCohorts * 2), r = n   // index cohort * 2 + (fan ? 0 : 1)
         for c in customers.indices {
-            let k = p.index(ofDay: customers[c].firstDay)
-            let fan = isFanForLift(c)
-            var v = counts[k, default: [:]][fan, default: (0, 0)]
-            v.n += 1
-            if days[c].count >= 2 && days[c][1] - days[c][0] <= 179 { v.r += 1 }
-            counts[k, default: [:]][fan] = v
+            let i = (p.index(ofDay: customers[c].firstDay) - first) * 2 + (isFanForLift(c) ? 0 : 1)
+            n[i] += 1
+            if dayCount(c) >= 2 && day(c, 1) - day(c, 0) <= 179 { r[i] += 1 }
         }
-        for cohort in first...asOfPeriod {
-            for (group, fan) in [("fan", true), ("non_fan", false)] {
-                let v = counts[cohort]?[fan] ?? (0, 0)
-                t.rows.append([p.label(cohort), group, String(v.n), String(v.r), Fmt.rate(v.r, v.n),
-                               Fmt.bool(p.lastDay(cohort) + 179 <= asOf)])
+        for cohort in 0..<nCohorts {
+            for (g, group) in ["fan", "non_fan"].enumerated() {
+                let i = cohort * 2 + g
+                t.rows.append([p.label(first + cohort), group, String(n[i]), String(r[i]), Fmt.rate(r[i], n[i]),
+                               Fmt.bool(p.lastDay(first + cohort) + 179 <= asOf)])
             }
         }
         return t
@@ -277,13 +339,14 @@ struct Metrics {
 
     func customerSummary() -> OutputTable {
         var t = OutputTable(name: "customer_summary", columns: Self.summaryColumns)
+        t.rows.reserveCapacity(customers.count)
         for c in customers.indices {
-            let d = days[c]
-            let repeatDays = d.dropFirst()
-            let repeatNet = repeatDays.reduce(0) { $0 + dayNet[c][$1]! }
+            let n = dayCount(c)
+            var repeatNet = 0
+            for k in (dayStart[c] + 1)..<dayStart[c + 1] { repeatNet += dayNet[k] }
             let isFan = (customers[c].firstFollowDay ?? Int.max) <= asOf
-            t.rows.append([customers[c].key, customers[c].platform, CivilDate.iso(d[0]), String(repeatDays.count), String(d.last! - d[0]),
-                           String(asOf - d[0]), repeatDays.isEmpty ? "0.00" : Fmt.yuanPer(repeatNet, repeatDays.count), Fmt.bool(isFan)])
+            t.rows.append([customers[c].key, platforms[customers[c].platform], CivilDate.iso(day(c, 0)), String(n - 1), String(day(c, n - 1) - day(c, 0)),
+                           String(asOf - day(c, 0)), n == 1 ? "0.00" : Fmt.yuanPer(repeatNet, n - 1), Fmt.bool(isFan)])
         }
         return t
     }
