@@ -25,7 +25,16 @@ public final class Warehouse {
         try createSchema()
     }
 
+    /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
+    public static let schemaVersion = "3"
+
     func createSchema() throws {
+        if try db.tableExists("siyu_meta") {
+            let v = try db.scalarText("SELECT value FROM siyu_meta WHERE key='schema_version'")
+            if v != Self.schemaVersion {
+                throw SiyuError.stageOrder(stage: "warehouse", message: "\(db.path) was built by another version of siyu (schema \(v ?? "unknown"), this one needs \(Self.schemaVersion)); rebuild it with `siyu run --full`")
+            }
+        }
         var sql = """
         CREATE TABLE IF NOT EXISTS siyu_meta(key TEXT PRIMARY KEY, value TEXT);
         CREATE TABLE IF NOT EXISTS siyu_stages(stage TEXT PRIMARY KEY, run_id TEXT, started_at TEXT, finished_at TEXT,
@@ -64,6 +73,7 @@ public final class Warehouse {
         for t in Set(Self.rawTables.values) {
             sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"
         }
+        sql += "\nINSERT OR IGNORE INTO siyu_meta VALUES('schema_version', '\(Self.schemaVersion)');"
         try db.execute(sql)
     }
 
