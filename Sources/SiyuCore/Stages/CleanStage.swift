@@ -86,55 +86,24 @@ public struct CleanStage {
             let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
             var seen = OrderKeySet()
             let existing = try wh.db.prepare("SELECT obs FROM stg_orders WHERE platform=? AND order_id=?")
-            let row = RowCells()
-            for f in files {
-                let source = wh.pipeline.sources.first { $0.name == f.source }
-                    ?? SourceConfig(name: f.source, kind: f.kind, files: [], defaultChannel: f.source, platform: f.kind.platform ?? f.source, columns: [:])
-                guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { continue }
-                let cols = Formats.resolve(spec, f.header)
-                let table = Warehouse.rawTables[f.kind]!
-                let rows = try wh.db.prepare("SELECT line, cells FROM \(table) WHERE rowid BETWEEN ? AND ? ORDER BY rowid")
-                try rows.bind([.int(f.firstRowID), .int(f.lastRowID)])
-                // Orders of this file, item lines folded; files are applied oldest first, so a later
-                // file's observation replaces an earlier one (newest observation wins).
-                var fileOrders: [String: StagedOrder] = [:]
-                var fileOrderKeys: [String] = []
-                fileOrders.reserveCapacity(f.lastRowID - f.firstRowID + 1)
-                fileOrderKeys.reserveCapacity(f.lastRowID - f.firstRowID + 1)
-                while try rows.step() {
-                    let line = rows.int(0)
-                    row.load(rows.bytes(1))
-                    report.rowsIn += 1
-                    if report.rowsIn & 0xFFF == 0 { wh.progress.update(stage: "clean", item: f.name, rows: report.rowsIn, since: started) }
-                    do {
-                        switch f.kind {
-                        case .tmall, .jd, .youzan, .generic:
-                            let o = try parseOrder(row, cols: cols, source: source, fileID: f.fileID, line: line)
-                            if var prev = fileOrders[o.orderID] {
-                                // Another item line of the same order: order-level amounts count once.
-                                prev.itemRows += 1
-                                for p in o.phones where !prev.phones.contains(p) { prev.phones.append(p) }
-                                fileOrders[o.orderID] = prev
-                            } else {
-                                fileOrders[o.orderID] = o
-                                fileOrderKeys.append(o.orderID)
-                            }
-                        case .followers:
-                            try insertFollow.run(try parseFollow(row, cols: cols, fileID: f.fileID, line: line))
-                            report.rowsOut += 1
-                        case .spend:
-                            try insertSpend.run(try parseSpend(row, cols: cols, fileName: f.name, fileID: f.fileID, line: line))
-                            report.rowsOut += 1
-                        }
-                    } catch let q as Quarantine {
-                        report.quarantined += 1
-                        try quarantine.run([.int(f.fileID), .int(line), .text(q.reason), .optInt(q.column), .text(IngestStage.rawText(row.all))])
-                    }
+            // Files are parsed on a worker thread with its own read connection (the raw rows were
+            // committed by ingest) while this thread writes the results: two cores busy.
+            let worker = CleanWorker(stage: self, files: files, dbPath: wh.db.path)
+            worker.start()
+            for _ in files {
+                let r = try worker.results.pop().get()
+                let f = r.file
+                report.rowsIn += r.rowsIn
+                wh.progress.update(stage: "clean", item: f.name, rows: report.rowsIn, since: started)
+                for q in r.quarantined {
+                    report.quarantined += 1
+                    try quarantine.run([.int(f.fileID), .int(q.line), .text(q.reason), .optInt(q.column), .text(q.raw)])
                 }
-                rows.reset()
+                for v in r.follows { try insertFollow.run(v) }
+                for v in r.spends { try insertSpend.run(v) }
+                report.rowsOut += r.follows.count + r.spends.count
                 let obs = f.obs
-                for k in fileOrderKeys {
-                    let o = fileOrders[k]!
+                for o in r.orders {
                     if full {
                         if !seen.insert(platform: o.platform, orderID: o.orderID) { continue }   // a newer file had it
                     } else {
@@ -151,7 +120,7 @@ public struct CleanStage {
                         .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows), .text(obs),
                     ])
                 }
-                report.rowsOut += fileOrderKeys.count
+                report.rowsOut += r.orders.count
             }
             if full { try wh.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id)") }
             try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed'")
@@ -263,5 +232,87 @@ struct OrderKeySet {
             return numeric.insert(NumericKey(platform: platform, id: v)).inserted
         }
         return other.insert(platform + "\u{1f}" + orderID).inserted
+    }
+}
+
+/// One raw file parsed by the clean worker: folded orders (in first-seen order), follower and
+/// spend rows, quarantined rows.
+final class CleanedFile: @unchecked Sendable {
+    let file: CleanStage.FileRow
+    var orders: [StagedOrder] = []
+    var follows: [[SQLValue]] = []
+    var spends: [[SQLValue]] = []
+    var quarantined: [(line: Int, reason: String, column: Int?, raw: String)] = []
+    var rowsIn = 0
+    init(file: CleanStage.FileRow) { self.file = file }
+}
+
+/// Reads and parses raw files on its own thread and read-only connection, in the given order.
+final class CleanWorker: @unchecked Sendable {
+    let stage: CleanStage
+    let files: [CleanStage.FileRow]
+    let dbPath: String
+    let results = BlockingQueue<Result<CleanedFile, Error>>(capacity: 2)
+
+    init(stage: CleanStage, files: [CleanStage.FileRow], dbPath: String) {
+        self.stage = stage
+        self.files = files
+        self.dbPath = dbPath
+    }
+
+    func start() {
+        guard !files.isEmpty else { return }
+        let t = Thread { [self] in
+            do {
+                let db = try Database(path: dbPath, readOnly: true)
+                for f in files { results.push(Result { try stage.parseFile(f, db: db) }) }
+            } catch {
+                for _ in files { results.push(.failure(error)) }
+            }
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+}
+
+extension CleanStage {
+    func parseFile(_ f: FileRow, db: Database) throws -> CleanedFile {
+        let out = CleanedFile(file: f)
+        let source = wh.pipeline.sources.first { $0.name == f.source }
+            ?? SourceConfig(name: f.source, kind: f.kind, files: [], defaultChannel: f.source, platform: f.kind.platform ?? f.source, columns: [:])
+        guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { return out }
+        let cols = Formats.resolve(spec, f.header)
+        let rows = try db.prepare("SELECT line, cells FROM \(Warehouse.rawTables[f.kind]!) WHERE rowid BETWEEN ? AND ? ORDER BY rowid")
+        try rows.bind([.int(f.firstRowID), .int(f.lastRowID)])
+        // Rows of one order in one file are its item lines: order-level amounts count once.
+        var index: [String: Int] = [:]
+        index.reserveCapacity(f.lastRowID - f.firstRowID + 1)
+        let row = RowCells()
+        while try rows.step() {
+            let line = rows.int(0)
+            row.load(rows.bytes(1))
+            out.rowsIn += 1
+            do {
+                switch f.kind {
+                case .tmall, .jd, .youzan, .generic:
+                    let o = try parseOrder(row, cols: cols, source: source, fileID: f.fileID, line: line)
+                    if let i = index[o.orderID] {
+                        out.orders[i].itemRows += 1
+                        for p in o.phones where !out.orders[i].phones.contains(p) { out.orders[i].phones.append(p) }
+                    } else {
+                        index[o.orderID] = out.orders.count
+                        out.orders.append(o)
+                    }
+                case .followers:
+                    out.follows.append(try parseFollow(row, cols: cols, fileID: f.fileID, line: line))
+                case .spend:
+                    out.spends.append(try parseSpend(row, cols: cols, fileName: f.name, fileID: f.fileID, line: line))
+                }
+            } catch let q as Quarantine {
+                out.quarantined.append((line, q.reason, q.column, IngestStage.rawText(row.all)))
+            }
+        }
+        rows.reset()
+        return out
     }
 }

@@ -29,10 +29,10 @@ public final class Database {
         handle = db
         self.path = path
         sqlite3_busy_timeout(db, 5000)
-        try execute("PRAGMA journal_mode=" + (ProcessInfo.processInfo.environment["SIYU_JOURNAL"] ?? "WAL"))
+        try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=NORMAL")
         try execute("PRAGMA temp_store=MEMORY")
-        try execute("PRAGMA cache_size=-262144")
+        try execute("PRAGMA cache_size=-65536")   // 64 MiB per connection
         try execute("PRAGMA foreign_keys=OFF")
     }
 
