@@ -105,6 +105,23 @@ public struct JoinStage {
         String(SHA256.hexDigest(salt + "\u{1f}" + smallestNode).prefix(16))
     }
 
+    /// Many keys at once, on both cores.
+    static func customerKeys(salt: String, nodes: [String]) -> [String] {
+        final class Out: @unchecked Sendable { var keys: [String]; init(_ n: Int) { keys = Array(repeating: "", count: n) } }
+        let out = Out(nodes.count)
+        let chunks = 2, size = (nodes.count + chunks - 1) / max(chunks, 1)
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let lo = c * size, hi = min(nodes.count, lo + size)
+            guard lo < hi else { return }
+            var local: [String] = []
+            local.reserveCapacity(hi - lo)
+            for i in lo..<hi { local.append(customerKey(salt: salt, smallestNode: nodes[i])) }
+            // Each chunk writes its own slice.
+            out.keys.withUnsafeMutableBufferPointer { buf in for (k, v) in local.enumerated() { buf[lo + k] = v } }
+        }
+        return out.keys
+    }
+
     /// An 11-digit mobile as an integer (stg_orders keeps only normalized numbers).
     static func phoneNumber(_ b: UnsafeBufferPointer<UInt8>) -> UInt64? {
         var v: UInt64 = 0
@@ -120,8 +137,15 @@ public struct JoinStage {
         var report = StageReport(stage: "join")
         try wh.requireUpstream("join", upstream: "clean")
         let p = wh.pipeline
+        var mark = Date()
+        func phase(_ name: String) {
+            wh.logger.debug("phase done", metadata: ["stage": "join", "phase": "\(name)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(mark)))"])
+            mark = Date()
+        }
         try wh.db.transaction {
-            try wh.db.execute("DELETE FROM int_customers; DELETE FROM int_purchases; DELETE FROM int_fans;")
+            // Rebuilt whole: dropping is cheaper than deleting row by row.
+            try wh.db.execute("DROP TABLE IF EXISTS int_customers; DROP TABLE IF EXISTS int_purchases; DROP TABLE IF EXISTS int_fans;")
+            try wh.createSchema()
             let orderCount = try wh.db.scalarInt("SELECT count(*) FROM stg_orders")
             var g = IdentityGraph(capacity: orderCount)
             var platforms: [String] = []
@@ -153,6 +177,7 @@ public struct JoinStage {
                 }
             }
             st.reset()
+            phase("read orders")
             let follows = try wh.db.prepare("SELECT openid, unionid, mobile, follow_ts, scene, qr_scene, qr_scene_str FROM stg_follow_records ORDER BY file_id, line").rows { st -> FollowRecord in
                 let node = g.node(.openid, st.text(0))
                 if let u = st.textOrNil(1) { g.union(node, g.node(.unionid, u)) }
@@ -160,6 +185,7 @@ public struct JoinStage {
                 return FollowRecord(openid: st.text(0), followTs: st.intOrNil(3), scene: st.textOrNil(4), qrScene: st.textOrNil(5), qrSceneStr: st.textOrNil(6), node: node)
             }
             report.rowsIn = orderCount + follows.count
+            phase("read follows")
 
             // First qualifying order per component: earliest payment time, then platform, then order id.
             var first: [Int32: Int] = [:]   // root -> index in qualifying
@@ -176,14 +202,18 @@ public struct JoinStage {
                 if (o.payTs, platforms[o.platform]) < (f.payTs, platforms[f.platform]) { first[r] = i; continue }
                 if o.payTs == f.payTs, o.platform == f.platform, try id(o) < id(f) { first[r] = i }
             }
+            phase("first orders")
             // Customers in key order get dense integer ids.
             let smallest = g.smallestNodes()
-            var customers: [(key: String, root: Int32)] = first.keys.map { (Self.customerKey(salt: p.salt, smallestNode: g.string(smallest[$0]!)), $0) }
+            let roots = Array(first.keys)
+            let keys = Self.customerKeys(salt: p.salt, nodes: roots.map { g.string(smallest[$0]!) })
+            var customers: [(key: String, root: Int32)] = Array(zip(keys, roots))
             customers.sort { $0.key < $1.key }
             var customerID: [Int32: Int] = [:]
             customerID.reserveCapacity(customers.count)
             for (i, c) in customers.enumerated() { customerID[c.root] = i }
 
+            phase("customer keys")
             // Fans: the earliest follow time per openid; its record's scene and QR fields.
             var fanRecord: [String: FollowRecord] = [:]
             for f in follows {
@@ -204,17 +234,29 @@ public struct JoinStage {
                 try insertPurchase.run([.int(c), .text(platforms[o.platform]), .int(o.rowid), .int(o.payTs), .int(o.payTs / 86400), .int(o.netFen)])
                 report.rowsOut += 1
             }
+            phase("write purchases")
             let promo = try wh.db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
             let insertCustomer = try wh.db.prepare("INSERT INTO int_customers VALUES(?,?,?,?,?,?,?,?)")
+            var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
+            // First orders are looked up in rowid order (sequential reads), then written by customer id.
+            var rows: [(id: Int, promo: String, orderID: String)] = []
+            rows.reserveCapacity(customers.count)
+            for (i, c) in customers.enumerated().sorted(by: { qualifying[first[$0.element.root]!].rowid < qualifying[first[$1.element.root]!].rowid }) {
+                try promo.bind([.int(qualifying[first[c.root]!].rowid)])
+                _ = try promo.step()
+                rows.append((i, promo.text(0), promo.text(1)))
+                promo.reset()
+            }
+            rows.sort { $0.id < $1.id }
             for (i, c) in customers.enumerated() {
                 let o = qualifying[first[c.root]!]
-                try promo.bind([.int(o.rowid)])
-                _ = try promo.step()
-                let promoValues = promo.text(0).split(separator: "\u{1f}").map(String.init)
-                let firstOrderID = promo.text(1)
-                promo.reset()
+                let promoText = rows[i].promo, firstOrderID = rows[i].orderID
                 let follow = earliestFollow[c.root]
-                var channel = p.channel(for: .order, values: promoValues)
+                var channel: String?
+                if let cached = orderRule[promoText] { channel = cached } else {
+                    channel = p.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
+                    orderRule[promoText] = channel
+                }
                 if channel == nil, let f = follow, f.followTs! < o.payTs {
                     channel = p.channel(for: .follow, values: [f.scene, f.qrScene, f.qrSceneStr])
                 }
@@ -222,15 +264,19 @@ public struct JoinStage {
                 try insertCustomer.run([.int(i), .text(c.key), .int(o.payTs), .int(o.payTs / 86400), .text(platform), .text(firstOrderID),
                                         .text(channel ?? p.defaultChannel(platform: platform)), .optInt(follow?.followTs)])
             }
+            phase("write customers")
             let insertFan = try wh.db.prepare("INSERT INTO int_fans VALUES(?,?,?,?,?,?,?,?)")
             var channelOfFollow: [String: String] = [:]
-            for f in fanRecord.values.sorted(by: { $0.openid < $1.openid }) {
+            let fans = fanRecord.values.sorted(by: { $0.openid < $1.openid })
+            let fanKeys = Self.customerKeys(salt: p.salt, nodes: fans.map { "openid:" + $0.openid })
+            for (fi, f) in fans.enumerated() {
                 let sig = "\(f.scene ?? "")\u{1f}\(f.qrScene ?? "")\u{1f}\(f.qrSceneStr ?? "")"
                 let channel = channelOfFollow[sig] ?? (p.channel(for: .follow, values: [f.scene, f.qrScene, f.qrSceneStr]) ?? p.fanDefaultChannel)
                 channelOfFollow[sig] = channel
-                try insertFan.run([.text(Self.customerKey(salt: p.salt, smallestNode: "openid:" + f.openid)), .optInt(customerID[g.find(f.node)]),
+                try insertFan.run([.text(fanKeys[fi]), .optInt(customerID[g.find(f.node)]),
                                    .int(f.followTs!), .int(f.followTs! / 86400), .optText(f.scene), .optText(f.qrScene), .optText(f.qrSceneStr), .text(channel)])
             }
+            phase("write fans")
             try wh.recordStage("join", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "customers=\(customers.count) fans=\(fanRecord.count)")
             wh.logger.info("joined", metadata: ["customers": "\(customers.count)", "fans": "\(fanRecord.count)", "identities": "\(g.count)"])

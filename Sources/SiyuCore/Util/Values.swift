@@ -168,11 +168,17 @@ public enum Values {
 
     /// Substring search on UTF-8 bytes (Foundation's `contains` is locale-aware and slow on hot paths).
     public static func has(_ s: String, _ needle: String) -> Bool {
-        let h = Array(s.utf8), n = Array(needle.utf8)
-        guard !n.isEmpty, h.count >= n.count else { return n.isEmpty }
+        var s = s, needle = needle
+        return s.withUTF8 { h in needle.withUTF8 { n in has(h, n) } }
+    }
+
+    static func has(_ h: UnsafeBufferPointer<UInt8>, _ n: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !n.isEmpty else { return true }
+        guard h.count >= n.count else { return false }
+        let first = n[0]
         var i = 0
         while i <= h.count - n.count {
-            if h[i] == n[0] {
+            if h[i] == first {
                 var k = 1
                 while k < n.count && h[i + k] == n[k] { k += 1 }
                 if k == n.count { return true }

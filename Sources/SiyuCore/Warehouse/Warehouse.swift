@@ -28,7 +28,7 @@ public final class Warehouse {
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
     public static let schemaVersion = "3"
 
-    func createSchema() throws {
+    public func createSchema() throws {
         if try db.tableExists("siyu_meta") {
             let v = try db.scalarText("SELECT value FROM siyu_meta WHERE key='schema_version'")
             if v != Self.schemaVersion {
