@@ -25,9 +25,29 @@ public enum CSVWriter {
     }
 
     public static func render(_ t: OutputTable) -> String {
-        var out = t.columns.map(safeCell).joined(separator: ",") + "\r\n"
-        for r in t.rows { out += r.map(safeCell).joined(separator: ",") + "\r\n" }
-        return out
+        var out: [UInt8] = []
+        out.reserveCapacity((t.rows.count + 1) * 64)
+        func line(_ r: [String]) {
+            for (k, cell) in r.enumerated() {
+                if k > 0 { out.append(0x2C) }
+                append(cell, to: &out)
+            }
+            out.append(0x0D)
+            out.append(0x0A)
+        }
+        line(t.columns)
+        for r in t.rows { line(r) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `safeCell` on bytes, with a fast path for the common cell (no quoting, no formula start).
+    static func append(_ cell: String, to out: inout [UInt8]) {
+        var needsWork = false
+        if let f = cell.utf8.first, f == 0x3D || f == 0x2B || f == 0x2D || f == 0x40 || f == 0x09 || f == 0x0D { needsWork = true }
+        if !needsWork {
+            for b in cell.utf8 where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { needsWork = true; break }
+        }
+        if needsWork { out.append(contentsOf: safeCell(cell).utf8) } else { out.append(contentsOf: cell.utf8) }
     }
 
     /// Writes to a temporary name beside the target, then renames: readers never see half a file.
