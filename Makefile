@@ -42,6 +42,11 @@ crosscheck:
 	.build/debug/siyu run --quiet --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --warehouse build/crosscheck/weekly.sqlite --output build/crosscheck/siyu-weekly >/dev/null || [ $$? -eq 2 ]
 	python3 Tests/crosscheck/crosscheck.py --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --out build/crosscheck/python-weekly --compare build/crosscheck/siyu-weekly
 
+## bench: siyu full rebuild and nightly increment against DuckDB and pandas peers (1M order lines;
+## BENCH_ORDERS=10000000 make bench for 10M); results in bench/results/
+bench: deps
+	bash bench/run.sh $(BENCH_ARGS)
+
 sample-data:
 	python3 sample-data/generate.py
 
