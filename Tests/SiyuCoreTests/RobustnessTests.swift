@@ -116,6 +116,41 @@ final class RobustnessTests: XCTestCase {
         }
     }
 
+    func testFollowersAsJSONLines() throws {
+        try write("p.toml", """
+            [pipeline]
+            warehouse = "out/w.sqlite"
+            output = "out/reports"
+            [[source]]
+            kind = "tmall"
+            files = ["tmall/*.csv"]
+            [[source]]
+            kind = "followers"
+            files = ["followers/*.jsonl"]
+            default_channel = "other"
+            [[rule]]
+            channel = "store_qr"
+            on = ["follow"]
+            contains = ["store_qr"]
+            """)
+        try write("tmall/ExportOrderList202412311200.csv", Self.tmallHeader + "1,ann,90.00,交易成功,'13900000001,2024-12-10 10:00:00,0,t,x\n")
+        // 1733018400 = 2024-12-01 10:00 in Asia/Shanghai (02:00 UTC).
+        try write("followers/users.jsonl", """
+            {"subscribe":1,"openid":"o1","unionid":"u1","subscribe_time":1733018400,"subscribe_scene":"ADD_SCENE_QR_CODE","qr_scene":0,"qr_scene_str":"store_qr_x","mobile":"13900000001","tagid_list":[1,2]}
+            {"subscribe":0,"openid":"o2"}
+            {not json
+            """)
+        let r = try TestSupport.siyu(["run", "--pipeline", "p.toml"], cwd: dir)
+        XCTAssertEqual(r.status, 2, r.stderr)   // the broken line is quarantined
+        let fans = try TestSupport.read(dir.appendingPathComponent("out/reports/fan_conversion.csv"))
+        // o1 follows on Dec 1 and is linked by mobile to ann, who first buys on Dec 10 (9 days later).
+        XCTAssertTrue(fans.contains("2024-12,all,1,0,1,0,1,1,1.0000,0,0,9,"), fans)
+        XCTAssertTrue(fans.contains("2024-12,store_qr,1,0,1,0,1,1,1.0000,0,0,9,"), fans)
+        let dq = TestSupport.csvRows(try TestSupport.read(dir.appendingPathComponent("out/reports/data_quality.csv")))
+        XCTAssertTrue(dq.contains { $0[0] == "users.jsonl" && $0[2] == "wechat_followers_jsonl" && $0[3...5] == ["3", "2", "1"] }, "\(dq)")
+        XCTAssertTrue(dq.contains { $0[0] == "users.jsonl" && $0[6] == "bad_json" && $0[7] == "1" }, "\(dq)")
+    }
+
     func testStopOnBadFile() throws {
         try write("p.toml", Self.pipeline.replacingOccurrences(of: "output = \"out/reports\"", with: "output = \"out/reports\"\non_bad_file = \"stop\""))
         try write("tmall/ExportOrderList202501031200.csv", "foo,bar\n1,2\n")

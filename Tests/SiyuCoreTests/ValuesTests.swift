@@ -41,6 +41,17 @@ final class ValuesTests: XCTestCase {
         XCTAssertNil(Values.localTime("23/05/2016"))
     }
 
+    func testZonedTimestampsBecomeBusinessTime() {
+        let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+        let local = Values.localTime("2025-03-01 18:00:00")!
+        XCTAssertEqual(Values.businessTime("2025-03-01T10:00:00Z", zone: shanghai), local)
+        XCTAssertEqual(Values.businessTime("2025-03-01T18:00:00+08:00", zone: shanghai), local)
+        XCTAssertEqual(Values.businessTime("2025-03-01 11:00:00 +0100", zone: shanghai), local)
+        XCTAssertEqual(Values.businessTime("2025-03-01 05:00:00-05:00", zone: shanghai), local)
+        XCTAssertEqual(Values.businessTime("2025-03-01 18:00:00", zone: shanghai), local)   // no zone: local already
+        XCTAssertNil(Values.businessTime("2025-03-01 18:00:00+8x", zone: shanghai))
+    }
+
     func testMobiles() {
         XCTAssertEqual(Values.mobile("'18618486065"), "18618486065")
         XCTAssertEqual(Values.mobile("+86 138-1234-5678"), "13812345678")

@@ -32,7 +32,7 @@ final class RowBatch: @unchecked Sendable {
     var ends: [Int] = []
     var lines: [Int] = []
     /// Rows that failed the column count: line, found cells, raw text.
-    var badRows: [(line: Int, found: Int, raw: String)] = []
+    var badRows: [(line: Int, found: Int, raw: String, reason: String?)] = []
 
     init() { bytes.reserveCapacity(FileParser.batchBytes + 65536) }
 }
@@ -64,7 +64,71 @@ final class FileParser: @unchecked Sendable {
         t.start()
     }
 
+    /// True when the file holds JSON lines (`user/info` objects), not CSV.
+    static func looksLikeJSONLines(_ path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        for b in h.readData(ofLength: 4096) {
+            if b == 0xEF || b == 0xBB || b == 0xBF || b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A { continue }
+            return b == 0x7B   // "{"
+        }
+        return false
+    }
+
+    /// The follower fields of a `user/info` object, in the order they are landed.
+    static let jsonFields = ["subscribe", "openid", "unionid", "subscribe_time", "subscribe_scene", "qr_scene", "qr_scene_str",
+                             "mobile", "remark", "groupid", "tagid_list"]
+
+    /// Followers exported as JSON lines: each object becomes a row of `jsonFields`.
+    private func parseJSONLines() throws -> (TextEncoding, Int) {
+        let reader = try UTF8ChunkReader(path: path)
+        let header = HeaderMap(Self.jsonFields)
+        events.push(.header(header, layout: "wechat_followers_jsonl"))
+        var batch = RowBatch()
+        var pending: [UInt8] = []
+        var line = 0, rowsRead = 0
+        func handle(_ bytes: ArraySlice<UInt8>) {
+            line += 1
+            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+            rowsRead += 1
+            guard let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+                batch.badRows.append((line, 0, String(decoding: bytes, as: UTF8.self), "bad_json: the line is not a JSON object"))
+                return
+            }
+            let cells = Self.jsonFields.map { k -> String in
+                switch obj[k] {
+                case nil, is NSNull: return ""
+                case let s as String: return s.replacingOccurrences(of: "\u{1F}", with: " ")
+                case let a as [Any]: return a.map { "\($0)" }.joined(separator: ",")
+                case let v?: return "\(v)"
+                }
+            }
+            batch.bytes.append(contentsOf: Array(cells.joined(separator: "\u{1F}").utf8))
+            batch.ends.append(batch.bytes.count)
+            batch.lines.append(line)
+        }
+        try reader.forEachChunk { chunk in
+            pending.append(contentsOf: chunk)
+            var start = 0
+            for i in pending.indices where pending[i] == 0x0A {
+                handle(pending[start..<i])
+                start = i + 1
+            }
+            pending.removeFirst(start)
+            if batch.bytes.count >= Self.batchBytes { events.push(.batch(batch)); batch = RowBatch() }
+        }
+        if !pending.isEmpty { handle(pending[...]) }
+        events.push(.batch(batch))
+        let sha = reader.sha256()
+        events.push(.done(encoding: reader.encoding, rowsRead: rowsRead, sha256: sha))
+        return (reader.encoding, rowsRead)
+    }
+
     private func parse() {
+        if source.kind == .followers, Self.looksLikeJSONLines(path) {
+            do { _ = try parseJSONLines() } catch { events.push(.failed(message: "\(error)", encoding: .utf8)) }
+            return
+        }
         var encoding = TextEncoding.utf8
         var header: HeaderMap?
         var rowsRead = 0
@@ -99,7 +163,7 @@ final class FileParser: @unchecked Sendable {
                 }
                 let count = joined.count == rec.joined.count ? rec.fieldCount : n
                 if count != n {
-                    batch.badRows.append((rec.line, rec.fieldCount, IngestStage.rawText(rec.fields)))
+                    batch.badRows.append((rec.line, rec.fieldCount, IngestStage.rawText(rec.fields), nil))
                 } else {
                     batch.bytes.append(contentsOf: joined)
                     batch.ends.append(batch.bytes.count)

@@ -146,7 +146,7 @@ public struct CleanStage {
     func time(_ cols: ResolvedColumns, _ field: String, _ row: RowCells) throws -> Int? {
         let raw = cols.value(field, row)
         guard Values.text(raw) != nil else { return nil }
-        guard let t = Values.localTime(raw) else {
+        guard let t = Values.businessTime(raw, zone: wh.pipeline.timeZone) else {
             throw Quarantine(reason: "bad_date: \(field) is not a date and time", column: cols.column(field))
         }
         return t
@@ -185,7 +185,7 @@ public struct CleanStage {
             if t.allSatisfy({ $0.isASCII && $0.isNumber }), let unix = Int(t), t.count <= 11 {
                 let offset = wh.pipeline.timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(unix)))
                 followTs = unix + offset
-            } else if let local = Values.localTime(t) {
+            } else if let local = Values.businessTime(t, zone: wh.pipeline.timeZone) {
                 followTs = local
             } else {
                 throw Quarantine(reason: "bad_date: subscribe_time is neither Unix seconds nor a date", column: cols.column("subscribe_time"))

@@ -122,8 +122,8 @@ public struct IngestStage {
                 let n = header?.names.count ?? 0
                 for bad in b.badRows {
                     quarantined += 1
-                    try quarantine.run([.int(fileID), .int(bad.line), .text("column_count: expected \(n) cells, found \(bad.found)"),
-                                        .int(min(bad.found, n) + 1), .text(bad.raw)])
+                    try quarantine.run([.int(fileID), .int(bad.line), .text(bad.reason ?? "column_count: expected \(n) cells, found \(bad.found)"),
+                                        bad.reason == nil ? .int(min(bad.found, n) + 1) : .null, .text(bad.raw)])
                 }
                 try b.bytes.withUnsafeBufferPointer { all in
                     var start = 0

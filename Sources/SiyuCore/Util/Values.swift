@@ -134,6 +134,27 @@ public enum Values {
         return CivilDate.dayNumber(y, m, d) * 86400 + hh * 3600 + mm * 60 + min(ss, 59)
     }
 
+    /// A timestamp in business time: local wall-clock forms as `localTime`; a timestamp that carries
+    /// its own zone (`2025-03-01T10:00:00+08:00`, `…Z`, `… +0800`) is converted to `zone`.
+    public static func businessTime(_ raw: String, zone: TimeZone) -> Int? {
+        if let t = localTime(raw) { return t }
+        let s = clean(raw)
+        var body = Substring(s), offset: Int?
+        if body.hasSuffix("Z") || body.hasSuffix("z") {
+            body = body.dropLast()
+            offset = 0
+        } else if let signIndex = body.lastIndex(where: { $0 == "+" || $0 == "-" }), body.distance(from: body.startIndex, to: signIndex) >= 16 {
+            let digits = body[body.index(after: signIndex)...].filter { $0 != ":" }
+            guard digits.count == 4 || digits.count == 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(digits) else { return nil }
+            let minutes = digits.count == 4 ? (v / 100) * 60 + v % 100 : v * 60
+            offset = (body[signIndex] == "-" ? -1 : 1) * minutes * 60
+            body = body[..<signIndex]
+        }
+        guard let offset, let wall = localTime(String(body).trimmingCharacters(in: .whitespaces)) else { return nil }
+        let utc = wall - offset
+        return utc + zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc)))
+    }
+
     /// A full mainland mobile number (11 digits starting with 1) or nil. Masked numbers give nil.
     public static func mobile(_ raw: String) -> String? {
         let s = clean(raw)
