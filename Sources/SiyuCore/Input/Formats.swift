@@ -62,12 +62,12 @@ public enum Formats {
         ])
     static let wanxiangtai = FormatSpec(
         id: "alimama_wanxiangtai", kind: .spend,
-        required: [["日期"], ["主体名称"], ["花费"]],
-        fields: ["date": ["日期"], "campaign": ["主体名称"], "spend": ["花费"]])
+        required: [["日期"], ["主体名称"], ["花费", "花费(元)", "花费（元）", "消耗", "消耗(元)"]],
+        fields: ["date": ["日期"], "campaign": ["主体名称"], "spend": ["花费", "花费(元)", "花费（元）", "消耗", "消耗(元)"]])
     static let ztc = FormatSpec(
         id: "alimama_ztc", kind: .spend,
-        required: [["计划名称"], ["花费"]],
-        fields: ["date": ["日期"], "campaign": ["计划名称"], "spend": ["花费"]])
+        required: [["计划名称"], ["花费", "花费(元)", "花费（元）"]],
+        fields: ["date": ["日期"], "campaign": ["计划名称"], "spend": ["花费", "花费(元)", "花费（元）"]])
     static let plainSpend = FormatSpec(
         id: "spend_plain", kind: .spend,
         required: [["date"], ["channel"], ["spend"]],
