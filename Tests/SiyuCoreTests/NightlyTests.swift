@@ -56,13 +56,49 @@ final class NightlyTests: XCTestCase {
         }
         let nightly = try outputs(work.appendingPathComponent("build/sample/reports"))
         let status = try TestSupport.siyu(["status", "--pipeline", "pipelines/sample.toml"], cwd: work)
-        XCTAssertTrue(status.stdout.contains("clean      ") && status.stdout.contains("incremental"), status.stdout)
+        XCTAssertTrue(status.stdout.contains("clean      ") && status.stdout.contains("incremental files="), status.stdout)
+        XCTAssertTrue(status.stdout.contains("incremental components="), "join ran incrementally: \(status.stdout)")
 
         _ = try run(["--full", "--warehouse", "build/full.sqlite", "--output", "build/full"])
         let full = try outputs(work.appendingPathComponent("build/full"))
         XCTAssertEqual(Set(nightly.keys), Set(full.keys))
         XCTAssertEqual(nightly.count, 9)
         for (name, data) in full { XCTAssertEqual(nightly[name], data, "\(name) differs between nightly and full rebuild") }
+    }
+
+    /// A later export changes an order's phone: the link it made must go (only the newest
+    /// observation links), splitting one customer into two, exactly as a full rebuild sees it.
+    func testReplacedObservationSplitsACustomerIncrementally() throws {
+        let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
+        try """
+            [pipeline]
+            warehouse = "w.sqlite"
+            output = "reports"
+            [[source]]
+            kind = "tmall"
+            files = ["t/*.csv"]
+            """.write(to: work.appendingPathComponent("p.toml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("t"), withIntermediateDirectories: true)
+        try (header + "1,ann,10.00,交易成功,'13900000001,2025-01-05 10:00:00,0\n2,bob,20.00,交易成功,'13900000001,2025-02-05 10:00:00,0\n")
+            .write(to: work.appendingPathComponent("t/ExportOrderList202502281200.csv"), atomically: true, encoding: .utf8)
+        func summary(_ args: [String]) throws -> [[String]] {
+            let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "p.toml"] + args, cwd: work)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let out = args.contains("--output") ? args[args.firstIndex(of: "--output")! + 1] : "reports"
+            return TestSupport.csvRows(try TestSupport.read(work.appendingPathComponent("\(out)/customer_summary.csv"))).dropFirst().map { $0 }
+        }
+        // Night 1: ann and bob share a phone: one customer with two purchase days.
+        let night1 = try summary([])
+        XCTAssertEqual(night1.count, 1)
+        XCTAssertEqual(night1[0][3], "1")
+        // Night 2: bob's order re-exported with another phone.
+        try (header + "2,bob,20.00,交易成功,'13900000002,2025-02-05 10:00:00,0\n")
+            .write(to: work.appendingPathComponent("t/ExportOrderList202503311200.csv"), atomically: true, encoding: .utf8)
+        let night2 = try summary([])
+        XCTAssertEqual(night2.count, 2)
+        XCTAssertEqual(night2.map { $0[3] }, ["0", "0"])
+        let full = try summary(["--full", "--warehouse", "full.sqlite", "--output", "full"])
+        XCTAssertEqual(night2, full)
     }
 
     func testKilledRunsLeaveTheWarehouseConsistent() throws {

@@ -85,9 +85,11 @@ struct AggregateData {
         d.platforms = try db.prepare("SELECT DISTINCT platform FROM int_purchases UNION SELECT DISTINCT acquisition_platform FROM int_customers ORDER BY 1").rows { $0.text(0) }
         var pindex: [String: Int] = [:]
         for (i, p) in d.platforms.enumerated() { pindex[p] = i }
-        // customer_id is dense, 0..<n, in customer_key order.
-        d.customers = try db.prepare("SELECT customer_key, first_day, acquisition_platform, acquisition_channel, first_follow_ts FROM int_customers ORDER BY customer_id").rows { st in
-            Customer(key: st.text(0), firstDay: st.int(1), platform: pindex[st.text(2)]!, channel: st.text(3), firstFollowDay: st.intOrNil(4).map { $0 / 86400 })
+        // Customers in customer_key order; int_* rows refer to them by customer_id.
+        var index: [Int: Int32] = [:]
+        d.customers = try db.prepare("SELECT customer_key, first_day, acquisition_platform, acquisition_channel, first_follow_ts, customer_id FROM int_customers ORDER BY customer_key").rows { st in
+            index[st.int(5)] = Int32(index.count)
+            return Customer(key: st.text(0), firstDay: st.int(1), platform: pindex[st.text(2)]!, channel: st.text(3), firstFollowDay: st.intOrNil(4).map { $0 / 86400 })
         }
         d.purchases.reserveCapacity(try db.scalarInt("SELECT count(*) FROM int_purchases"))
         let st = try db.prepare("SELECT customer_id, platform, pay_day, net_fen FROM int_purchases")
@@ -95,10 +97,10 @@ struct AggregateData {
         while try st.step() {
             let raw = st.text(1)
             if raw != last { last = raw; lastIndex = pindex[raw]! }
-            d.purchases.append(Purchase(customer: Int32(st.int(0)), platform: UInt8(lastIndex), day: Int32(st.int(2)), net: st.int(3)))
+            d.purchases.append(Purchase(customer: index[st.int(0)]!, platform: UInt8(lastIndex), day: Int32(st.int(2)), net: st.int(3)))
         }
         d.fans = try db.prepare("SELECT customer_id, first_follow_day, fan_channel FROM int_fans").rows { st in
-            Fan(customer: st.intOrNil(0), followDay: st.int(1), channel: st.text(2))
+            Fan(customer: st.intOrNil(0).flatMap { index[$0] }.map(Int.init), followDay: st.int(1), channel: st.text(2))
         }
         d.spend = try db.prepare("SELECT day, channel, spend_fen FROM stg_spend").rows { st in
             Spend(day: st.int(0), channel: st.text(1), fen: st.int(2))

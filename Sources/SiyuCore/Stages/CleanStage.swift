@@ -78,14 +78,19 @@ public struct CleanStage {
             }
             report.filesIngested = files.count
             let quarantine = try wh.db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'clean',?,?,?)")
-            let insertFollow = try wh.db.prepare("INSERT INTO stg_follow_records VALUES(?,?,?,?,?,?,?,?,?,?)")
+            // Every clean run has a sequence number; join picks up the rows of runs it has not seen.
+            let seq = (Int(try wh.meta("clean_seq") ?? "0") ?? 0) + 1
+            try wh.setMeta("clean_seq", String(seq))
+            if full { try wh.setMeta("join_full", "1"); try wh.db.execute("DELETE FROM stg_replaced") }
+            let insertFollow = try wh.db.prepare("INSERT INTO stg_follow_records VALUES(?,?,?,?,?,?,?,?,?,?,\(seq))")
             let insertSpend = try wh.db.prepare("INSERT INTO stg_spend VALUES(?,?,?,?,?,?)")
             // Full: files newest first, the first observation of an order wins, plain appends and the
             // key index built once at the end. Incremental: files oldest first, each order checked
             // against the stored observation through the index.
-            let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+            let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,\(seq))")
+            let noteReplaced = try wh.db.prepare("INSERT OR IGNORE INTO stg_replaced VALUES(?)")
             var seen = OrderKeySet()
-            let existing = try wh.db.prepare("SELECT obs FROM stg_orders WHERE platform=? AND order_id=?")
+            let existing = try wh.db.prepare("SELECT obs, rowid FROM stg_orders WHERE platform=? AND order_id=?")
             // Files are parsed on a worker thread with its own read connection (the raw rows were
             // committed by ingest) while this thread writes the results: two cores busy.
             let worker = CleanWorker(stage: self, files: files, dbPath: wh.db.path)
@@ -109,9 +114,12 @@ public struct CleanStage {
                     } else {
                         // An older export that arrives late never replaces a newer observation.
                         try existing.bind([.text(o.platform), .text(o.orderID)])
-                        let current = try existing.step() ? existing.text(0) : nil
+                        let found = try existing.step()
+                        let current = found ? existing.text(0) : nil, currentRowID = found ? existing.int(1) : 0
                         existing.reset()
                         if let current, current > obs { continue }
+                        // The replaced observation's identity links must go: join looks at it again.
+                        if current != nil { try noteReplaced.run([.int(currentRowID)]) }
                     }
                     try insertOrder.run([
                         .text(o.platform), .text(o.orderID), .text(o.source), .int(o.fileID), .int(o.line), .optText(o.buyer),

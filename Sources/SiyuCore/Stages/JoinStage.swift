@@ -132,57 +132,151 @@ public struct JoinStage {
         return b.count == 11 ? v : nil
     }
 
+    /// What join's output depends on besides stg_*: when it changes, join runs in full.
+    var fingerprint: String {
+        let p = wh.pipeline
+        var parts = ["join-v1", p.salt, p.fanDefaultChannel]
+        for s in p.sources { parts.append("\(s.name)|\(s.platform)|\(s.defaultChannel)") }
+        for r in p.rules { parts.append("\(r.channel)|\(r.on.map(\.rawValue).sorted())|\(r.contains)|\(r.equals)") }
+        return SHA256.hexDigest(parts.joined(separator: "\n"))
+    }
+
+    /// Identity node strings of an order row (buyer account, full mobiles; else the order itself).
+    static func orderNodes(platform: String, orderID: String, buyer: String?, phones: String) -> [String] {
+        var nodes: [String] = []
+        if let b = buyer, !b.isEmpty { nodes.append("acct:" + platform + ":" + b) }
+        for ph in phones.split(separator: ",") where ph.count == 11 { nodes.append("phone:" + ph) }
+        if nodes.isEmpty { nodes.append("order:" + platform + ":" + orderID) }
+        return nodes
+    }
+
+    static func followNodes(openid: String, unionid: String?, mobile: String?) -> [String] {
+        var nodes = ["openid:" + openid]
+        if let u = unionid { nodes.append("unionid:" + u) }
+        if let m = mobile, m.count == 11 { nodes.append("phone:" + m) }
+        return nodes
+    }
+
+    /// Incremental: only the components (customers) that new or replaced rows touch are rebuilt:
+    /// their nodes, orders and follows are gathered through int_nodes and int_links, re-linked, and
+    /// their int_* rows replaced. A first run, a full clean, or a changed salt or rule set rebuilds all.
     public func run(runID: String) throws -> StageReport {
         let started = Date()
         var report = StageReport(stage: "join")
         try wh.requireUpstream("join", upstream: "clean")
         let p = wh.pipeline
+        let db = wh.db
         var mark = Date()
         func phase(_ name: String) {
             wh.logger.debug("phase done", metadata: ["stage": "join", "phase": "\(name)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(mark)))"])
             mark = Date()
         }
-        try wh.db.transaction {
-            // Rebuilt whole: dropping is cheaper than deleting row by row.
-            try wh.db.execute("DROP TABLE IF EXISTS int_customers; DROP TABLE IF EXISTS int_purchases; DROP TABLE IF EXISTS int_fans;")
-            try wh.createSchema()
-            let orderCount = try wh.db.scalarInt("SELECT count(*) FROM stg_orders")
+        try db.transaction {
+            let cleanSeq = Int(try wh.meta("clean_seq") ?? "0") ?? 0
+            let lastSeq = try wh.meta("join_seq").flatMap { Int($0) }
+            let joinFull = try wh.meta("join_full"), joinFingerprint = try wh.meta("join_fingerprint")
+            let full = lastSeq == nil || joinFull == "1" || joinFingerprint != fingerprint
+            var orderWhere = "1", followWhere = "1"
+            if full {
+                // Rebuilt whole: dropping is cheaper than deleting row by row.
+                try db.execute("""
+                    DROP TABLE IF EXISTS int_customers; DROP TABLE IF EXISTS int_purchases; DROP TABLE IF EXISTS int_fans;
+                    DROP TABLE IF EXISTS int_nodes; DROP TABLE IF EXISTS int_links;
+                    """)
+                try wh.createSchema()
+                try wh.setMeta("next_component", "0")
+            } else {
+                try db.execute("""
+                    CREATE TEMP TABLE IF NOT EXISTS j_seed(node TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM j_seed;
+                    CREATE TEMP TABLE IF NOT EXISTS j_comp(component INTEGER PRIMARY KEY); DELETE FROM j_comp;
+                    CREATE TEMP TABLE IF NOT EXISTS j_orders(ref INTEGER PRIMARY KEY); DELETE FROM j_orders;
+                    CREATE TEMP TABLE IF NOT EXISTS j_follows(ref INTEGER PRIMARY KEY); DELETE FROM j_follows;
+                    INSERT INTO j_orders SELECT rowid FROM stg_orders WHERE seq > \(lastSeq!);
+                    INSERT INTO j_follows SELECT rowid FROM stg_follow_records WHERE seq > \(lastSeq!);
+                    """)
+                // Seeds: the nodes of new rows and of replaced observations.
+                let seed = try db.prepare("INSERT OR IGNORE INTO j_seed VALUES(?)")
+                let newOrders = try db.prepare("SELECT platform, order_id, buyer, phones FROM stg_orders WHERE rowid IN (SELECT ref FROM j_orders)")
+                while try newOrders.step() {
+                    for n in Self.orderNodes(platform: newOrders.text(0), orderID: newOrders.text(1), buyer: newOrders.textOrNil(2), phones: newOrders.text(3)) {
+                        try seed.run([.text(n)])
+                    }
+                }
+                let newFollows = try db.prepare("SELECT openid, unionid, mobile FROM stg_follow_records WHERE rowid IN (SELECT ref FROM j_follows)")
+                while try newFollows.step() {
+                    for n in Self.followNodes(openid: newFollows.text(0), unionid: newFollows.textOrNil(1), mobile: newFollows.textOrNil(2)) {
+                        try seed.run([.text(n)])
+                    }
+                }
+                try db.execute("""
+                    INSERT OR IGNORE INTO j_seed SELECT node FROM int_links WHERE kind=0 AND ref IN (SELECT rowid_replaced FROM stg_replaced);
+                    INSERT OR IGNORE INTO j_comp SELECT component FROM int_nodes WHERE node IN (SELECT node FROM j_seed);
+                    INSERT OR IGNORE INTO j_seed SELECT node FROM int_nodes WHERE component IN (SELECT component FROM j_comp);
+                    INSERT OR IGNORE INTO j_orders SELECT ref FROM int_links WHERE kind=0 AND node IN (SELECT node FROM j_seed);
+                    INSERT OR IGNORE INTO j_follows SELECT ref FROM int_links WHERE kind=1 AND node IN (SELECT node FROM j_seed);
+                    DELETE FROM int_links WHERE kind=0 AND (ref IN (SELECT ref FROM j_orders) OR ref IN (SELECT rowid_replaced FROM stg_replaced));
+                    DELETE FROM int_links WHERE kind=1 AND ref IN (SELECT ref FROM j_follows);
+                    DELETE FROM int_nodes WHERE node IN (SELECT node FROM j_seed);
+                    DELETE FROM int_customers WHERE customer_id IN (SELECT component FROM j_comp);
+                    DELETE FROM int_purchases WHERE customer_id IN (SELECT component FROM j_comp);
+                    DELETE FROM int_fans WHERE component IN (SELECT component FROM j_comp);
+                    """)
+                orderWhere = "rowid IN (SELECT ref FROM j_orders)"
+                followWhere = "rowid IN (SELECT ref FROM j_follows)"
+                report.filesSkipped = try db.scalarInt("SELECT count(*) FROM j_comp")   // components rebuilt (for the log)
+            }
+            phase(full ? "full rebuild" : "affected components")
+
+            let orderCount = try db.scalarInt("SELECT count(*) FROM stg_orders WHERE \(orderWhere)")
             var g = IdentityGraph(capacity: orderCount)
             var platforms: [String] = []
             var platformIndex: [String: Int] = [:]
             var qualifying: [Order] = []
             qualifying.reserveCapacity(orderCount)
+            // Each order's and follow's nodes, for int_links: (kind, ref, node).
+            var links: [(kind: Int, ref: Int, node: Int32)] = []
+            links.reserveCapacity(orderCount * 2)
             // Identity links from every order (its newest observation), qualifying or not.
-            let st = try wh.db.prepare("SELECT rowid, platform, order_id, buyer, phones, pay_ts, net_fen, is_test FROM stg_orders")
+            let st = try db.prepare("SELECT rowid, platform, order_id, buyer, phones, pay_ts, net_fen, is_test FROM stg_orders WHERE \(orderWhere)")
             while try st.step() {
+                let rowid = st.int(0)
                 let platform = st.text(1)
                 let pi: Int
                 if let i = platformIndex[platform] { pi = i } else { pi = platforms.count; platformIndex[platform] = pi; platforms.append(platform) }
                 var first: Int32 = -1
-                if let buyer = st.textOrNil(3), !buyer.isEmpty { first = g.node(.acct, platform + ":" + buyer) }
+                if let buyer = st.textOrNil(3), !buyer.isEmpty {
+                    first = g.node(.acct, platform + ":" + buyer)
+                    links.append((0, rowid, first))
+                }
                 let phoneBytes = st.bytes(4)
                 if phoneBytes.count > 0 {
                     var start = 0
                     for k in 0...phoneBytes.count where k == phoneBytes.count || phoneBytes[k] == 0x2C {
                         if let n = Self.phoneNumber(UnsafeBufferPointer(rebasing: phoneBytes[start..<k])) {
                             let node = g.phone(n)
+                            links.append((0, rowid, node))
                             if first < 0 { first = node } else { g.union(first, node) }
                         }
                         start = k + 1
                     }
                 }
-                if first < 0 { first = g.node(.order, platform + ":" + st.text(2)) }
+                if first < 0 {
+                    first = g.node(.order, platform + ":" + st.text(2))
+                    links.append((0, rowid, first))
+                }
                 if let pay = st.intOrNil(5), st.int(6) > 0, st.int(7) == 0 {
-                    qualifying.append(Order(rowid: st.int(0), platform: pi, payTs: pay, netFen: st.int(6), node: first))
+                    qualifying.append(Order(rowid: rowid, platform: pi, payTs: pay, netFen: st.int(6), node: first))
                 }
             }
             st.reset()
             phase("read orders")
-            let follows = try wh.db.prepare("SELECT openid, unionid, mobile, follow_ts, scene, qr_scene, qr_scene_str FROM stg_follow_records ORDER BY file_id, line").rows { st -> FollowRecord in
-                let node = g.node(.openid, st.text(0))
-                if let u = st.textOrNil(1) { g.union(node, g.node(.unionid, u)) }
-                if st.textOrNil(2) != nil, let n = Self.phoneNumber(st.bytes(2)) { g.union(node, g.phone(n)) }
-                return FollowRecord(openid: st.text(0), followTs: st.intOrNil(3), scene: st.textOrNil(4), qrScene: st.textOrNil(5), qrSceneStr: st.textOrNil(6), node: node)
+            let follows = try db.prepare("SELECT rowid, openid, unionid, mobile, follow_ts, scene, qr_scene, qr_scene_str FROM stg_follow_records WHERE \(followWhere) ORDER BY file_id, line").rows { st -> FollowRecord in
+                let rowid = st.int(0)
+                let node = g.node(.openid, st.text(1))
+                links.append((1, rowid, node))
+                if let u = st.textOrNil(2) { let n = g.node(.unionid, u); links.append((1, rowid, n)); g.union(node, n) }
+                if st.textOrNil(3) != nil, let m = Self.phoneNumber(st.bytes(3)) { let n = g.phone(m); links.append((1, rowid, n)); g.union(node, n) }
+                return FollowRecord(openid: st.text(1), followTs: st.intOrNil(4), scene: st.textOrNil(5), qrScene: st.textOrNil(6), qrSceneStr: st.textOrNil(7), node: node)
             }
             report.rowsIn = orderCount + follows.count
             phase("read follows")
@@ -190,7 +284,7 @@ public struct JoinStage {
             // First qualifying order per component: earliest payment time, then platform, then order id.
             var first: [Int32: Int] = [:]   // root -> index in qualifying
             first.reserveCapacity(qualifying.count / 2)
-            let orderID = try wh.db.prepare("SELECT order_id FROM stg_orders WHERE rowid=?")
+            let orderID = try db.prepare("SELECT order_id FROM stg_orders WHERE rowid=?")
             func id(_ o: Order) throws -> String {
                 try orderID.bind([.int(o.rowid)]); defer { orderID.reset() }
                 return try orderID.step() ? orderID.text(0) : ""
@@ -203,17 +297,28 @@ public struct JoinStage {
                 if o.payTs == f.payTs, o.platform == f.platform, try id(o) < id(f) { first[r] = i }
             }
             phase("first orders")
-            // Customers in key order get dense integer ids.
+            // Every component gets a fresh id; components with a qualifying order are customers.
+            var nextComponent = Int(try wh.meta("next_component") ?? "0") ?? 0
+            var componentID: [Int32: Int] = [:]
+            componentID.reserveCapacity(g.count)
+            let insertNode = try db.prepare("INSERT INTO int_nodes VALUES(?,?)")
+            for i in 0..<Int32(g.count) {
+                let r = g.find(i)
+                let c: Int
+                if let existing = componentID[r] { c = existing } else { c = nextComponent; nextComponent += 1; componentID[r] = c }
+                try insertNode.run([.text(g.string(i)), .int(c)])
+            }
+            try wh.setMeta("next_component", String(nextComponent))
+            let insertLink = try db.prepare("INSERT INTO int_links VALUES(?,?,?)")
+            for l in links { try insertLink.run([.text(g.string(l.node)), .int(l.kind), .int(l.ref)]) }
+            phase("write nodes and links")
             let smallest = g.smallestNodes()
             let roots = Array(first.keys)
             let keys = Self.customerKeys(salt: p.salt, nodes: roots.map { g.string(smallest[$0]!) })
             var customers: [(key: String, root: Int32)] = Array(zip(keys, roots))
             customers.sort { $0.key < $1.key }
-            var customerID: [Int32: Int] = [:]
-            customerID.reserveCapacity(customers.count)
-            for (i, c) in customers.enumerated() { customerID[c.root] = i }
-
             phase("customer keys")
+
             // Fans: the earliest follow time per openid; its record's scene and QR fields.
             var fanRecord: [String: FollowRecord] = [:]
             for f in follows {
@@ -227,30 +332,29 @@ public struct JoinStage {
                 if let prev = earliestFollow[r], (prev.followTs!, prev.openid) <= (f.followTs!, f.openid) { continue }
                 earliestFollow[r] = f
             }
+            let isCustomer = Set(first.keys)
 
-            let insertPurchase = try wh.db.prepare("INSERT INTO int_purchases VALUES(?,?,?,?,?,?)")
+            let insertPurchase = try db.prepare("INSERT INTO int_purchases VALUES(?,?,?,?,?,?)")
             for o in qualifying {
-                guard let c = customerID[g.find(o.node)] else { continue }
-                try insertPurchase.run([.int(c), .text(platforms[o.platform]), .int(o.rowid), .int(o.payTs), .int(o.payTs / 86400), .int(o.netFen)])
+                let r = g.find(o.node)
+                try insertPurchase.run([.int(componentID[r]!), .text(platforms[o.platform]), .int(o.rowid), .int(o.payTs), .int(o.payTs / 86400), .int(o.netFen)])
                 report.rowsOut += 1
             }
             phase("write purchases")
-            let promo = try wh.db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
-            let insertCustomer = try wh.db.prepare("INSERT INTO int_customers VALUES(?,?,?,?,?,?,?,?)")
+            let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
+            let insertCustomer = try db.prepare("INSERT INTO int_customers VALUES(?,?,?,?,?,?,?,?)")
             var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
-            // First orders are looked up in rowid order (sequential reads), then written by customer id.
-            var rows: [(id: Int, promo: String, orderID: String)] = []
-            rows.reserveCapacity(customers.count)
-            for (i, c) in customers.enumerated().sorted(by: { qualifying[first[$0.element.root]!].rowid < qualifying[first[$1.element.root]!].rowid }) {
-                try promo.bind([.int(qualifying[first[c.root]!].rowid)])
+            // First orders are looked up in rowid order (sequential reads).
+            var promoOf: [Int: (promo: String, orderID: String)] = [:]
+            for rowid in customers.map({ qualifying[first[$0.root]!].rowid }).sorted() {
+                try promo.bind([.int(rowid)])
                 _ = try promo.step()
-                rows.append((i, promo.text(0), promo.text(1)))
+                promoOf[rowid] = (promo.text(0), promo.text(1))
                 promo.reset()
             }
-            rows.sort { $0.id < $1.id }
-            for (i, c) in customers.enumerated() {
+            for c in customers {
                 let o = qualifying[first[c.root]!]
-                let promoText = rows[i].promo, firstOrderID = rows[i].orderID
+                let (promoText, firstOrderID) = promoOf[o.rowid]!
                 let follow = earliestFollow[c.root]
                 var channel: String?
                 if let cached = orderRule[promoText] { channel = cached } else {
@@ -261,11 +365,11 @@ public struct JoinStage {
                     channel = p.channel(for: .follow, values: [f.scene, f.qrScene, f.qrSceneStr])
                 }
                 let platform = platforms[o.platform]
-                try insertCustomer.run([.int(i), .text(c.key), .int(o.payTs), .int(o.payTs / 86400), .text(platform), .text(firstOrderID),
+                try insertCustomer.run([.int(componentID[c.root]!), .text(c.key), .int(o.payTs), .int(o.payTs / 86400), .text(platform), .text(firstOrderID),
                                         .text(channel ?? p.defaultChannel(platform: platform)), .optInt(follow?.followTs)])
             }
             phase("write customers")
-            let insertFan = try wh.db.prepare("INSERT INTO int_fans VALUES(?,?,?,?,?,?,?,?)")
+            let insertFan = try db.prepare("INSERT INTO int_fans VALUES(?,?,?,?,?,?,?,?,?)")
             var channelOfFollow: [String: String] = [:]
             let fans = fanRecord.values.sorted(by: { $0.openid < $1.openid })
             let fanKeys = Self.customerKeys(salt: p.salt, nodes: fans.map { "openid:" + $0.openid })
@@ -273,13 +377,20 @@ public struct JoinStage {
                 let sig = "\(f.scene ?? "")\u{1f}\(f.qrScene ?? "")\u{1f}\(f.qrSceneStr ?? "")"
                 let channel = channelOfFollow[sig] ?? (p.channel(for: .follow, values: [f.scene, f.qrScene, f.qrSceneStr]) ?? p.fanDefaultChannel)
                 channelOfFollow[sig] = channel
-                try insertFan.run([.text(fanKeys[fi]), .optInt(customerID[g.find(f.node)]),
+                let r = g.find(f.node)
+                try insertFan.run([.text(fanKeys[fi]), .optInt(isCustomer.contains(r) ? componentID[r] : nil), .int(componentID[r]!),
                                    .int(f.followTs!), .int(f.followTs! / 86400), .optText(f.scene), .optText(f.qrScene), .optText(f.qrSceneStr), .text(channel)])
             }
             phase("write fans")
+            try db.execute("DELETE FROM stg_replaced")
+            try wh.setMeta("join_seq", String(cleanSeq))
+            try wh.setMeta("join_full", "0")
+            try wh.setMeta("join_fingerprint", fingerprint)
+            let totalCustomers = try db.scalarInt("SELECT count(*) FROM int_customers")
             try wh.recordStage("join", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
-                               detail: "customers=\(customers.count) fans=\(fanRecord.count)")
-            wh.logger.info("joined", metadata: ["customers": "\(customers.count)", "fans": "\(fanRecord.count)", "identities": "\(g.count)"])
+                               detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(report.filesSkipped) customers=\(totalCustomers)")
+            wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customers.count)", "identities": "\(g.count)"])
+            report.filesSkipped = 0
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

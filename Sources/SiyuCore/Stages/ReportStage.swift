@@ -17,6 +17,10 @@ public struct ReportStage {
         try wh.requireUpstream("report", upstream: "aggregate")
         let dir = outputDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // Temporary files a killed run left behind (never renamed into place).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: "\(dir)/\(name)")
+        }
         var tables: [String: OutputTable] = [:]
         for name in Self.outputs {
             guard let t = try AggregateStage.load(name, from: wh.db) else {

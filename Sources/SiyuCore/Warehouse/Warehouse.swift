@@ -26,7 +26,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "3"
+    public static let schemaVersion = "4"
 
     public func createSchema() throws {
         if try db.tableExists("siyu_meta") {
@@ -56,10 +56,14 @@ public final class Warehouse {
             file_id INTEGER NOT NULL, line INTEGER NOT NULL, buyer TEXT, phones TEXT, status_raw TEXT, status TEXT NOT NULL,
             paid_fen INTEGER NOT NULL, refund_fen INTEGER NOT NULL, net_fen INTEGER NOT NULL, created_ts INTEGER,
             pay_ts INTEGER, pay_day INTEGER, promo TEXT, is_test INTEGER NOT NULL DEFAULT 0, item_rows INTEGER NOT NULL,
-            obs TEXT NOT NULL);
+            obs TEXT NOT NULL, seq INTEGER NOT NULL);
         CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id);
+        CREATE INDEX IF NOT EXISTS stg_orders_seq ON stg_orders(seq);
+        CREATE TABLE IF NOT EXISTS stg_replaced(rowid_replaced INTEGER PRIMARY KEY);
         CREATE TABLE IF NOT EXISTS stg_follow_records(file_id INTEGER NOT NULL, line INTEGER NOT NULL, openid TEXT NOT NULL,
-            unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT);
+            unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT,
+            seq INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS stg_follow_records_seq ON stg_follow_records(seq);
         CREATE TABLE IF NOT EXISTS stg_spend(file_id INTEGER NOT NULL, line INTEGER NOT NULL, day INTEGER NOT NULL,
             campaign TEXT, channel TEXT NOT NULL, spend_fen INTEGER NOT NULL);
         CREATE TABLE IF NOT EXISTS int_customers(customer_id INTEGER PRIMARY KEY, customer_key TEXT NOT NULL UNIQUE,
@@ -67,8 +71,15 @@ public final class Warehouse {
             acquisition_channel TEXT NOT NULL, first_follow_ts INTEGER);
         CREATE TABLE IF NOT EXISTS int_purchases(customer_id INTEGER NOT NULL, platform TEXT NOT NULL, stg_order_rowid INTEGER NOT NULL,
             pay_ts INTEGER NOT NULL, pay_day INTEGER NOT NULL, net_fen INTEGER NOT NULL);
-        CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_id INTEGER, first_follow_ts INTEGER NOT NULL,
+        CREATE INDEX IF NOT EXISTS int_purchases_customer ON int_purchases(customer_id);
+        CREATE TABLE IF NOT EXISTS int_nodes(node TEXT PRIMARY KEY, component INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS int_nodes_component ON int_nodes(component);
+        CREATE TABLE IF NOT EXISTS int_links(node TEXT NOT NULL, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS int_links_node ON int_links(node);
+        CREATE INDEX IF NOT EXISTS int_links_ref ON int_links(kind, ref);
+        CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_id INTEGER, component INTEGER NOT NULL, first_follow_ts INTEGER NOT NULL,
             first_follow_day INTEGER NOT NULL, scene TEXT, qr_scene TEXT, qr_scene_str TEXT, fan_channel TEXT NOT NULL) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS int_fans_component ON int_fans(component);
         """
         for t in Set(Self.rawTables.values) {
             sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"
