@@ -181,9 +181,15 @@ public struct JoinStage {
                 // Rebuilt whole: dropping is cheaper than deleting row by row.
                 try db.execute("""
                     DROP TABLE IF EXISTS int_customers; DROP TABLE IF EXISTS int_purchases; DROP TABLE IF EXISTS int_fans;
-                    DROP TABLE IF EXISTS int_nodes; DROP TABLE IF EXISTS int_links;
+                    DROP TABLE IF EXISTS int_nodes; DROP TABLE IF EXISTS int_order_component; DROP TABLE IF EXISTS int_follow_component;
                     """)
                 try wh.createSchema()
+                // Bulk load without secondary indexes; they are built once at the end (sorting is
+                // far cheaper than a million random B-tree inserts).
+                try db.execute("""
+                    DROP INDEX int_order_component_c; DROP INDEX int_follow_component_c;
+                    DROP INDEX int_purchases_customer; DROP INDEX int_fans_component;
+                    """)
                 try wh.setMeta("next_component", "0")
             } else {
                 try db.execute("""
@@ -208,15 +214,16 @@ public struct JoinStage {
                         try seed.run([.text(n)])
                     }
                 }
+                // Affected components: those of the seeds and of replaced observations; then every
+                // order and follow of those components is linked again. (A node that no row carries
+                // any more keeps pointing at a retired component id: ids are never reused.)
                 try db.execute("""
-                    INSERT OR IGNORE INTO j_seed SELECT node FROM int_links WHERE kind=0 AND ref IN (SELECT rowid_replaced FROM stg_replaced);
                     INSERT OR IGNORE INTO j_comp SELECT component FROM int_nodes WHERE node IN (SELECT node FROM j_seed);
-                    INSERT OR IGNORE INTO j_seed SELECT node FROM int_nodes WHERE component IN (SELECT component FROM j_comp);
-                    INSERT OR IGNORE INTO j_orders SELECT ref FROM int_links WHERE kind=0 AND node IN (SELECT node FROM j_seed);
-                    INSERT OR IGNORE INTO j_follows SELECT ref FROM int_links WHERE kind=1 AND node IN (SELECT node FROM j_seed);
-                    DELETE FROM int_links WHERE kind=0 AND (ref IN (SELECT ref FROM j_orders) OR ref IN (SELECT rowid_replaced FROM stg_replaced));
-                    DELETE FROM int_links WHERE kind=1 AND ref IN (SELECT ref FROM j_follows);
-                    DELETE FROM int_nodes WHERE node IN (SELECT node FROM j_seed);
+                    INSERT OR IGNORE INTO j_comp SELECT component FROM int_order_component WHERE ref IN (SELECT rowid_replaced FROM stg_replaced);
+                    INSERT OR IGNORE INTO j_orders SELECT ref FROM int_order_component WHERE component IN (SELECT component FROM j_comp);
+                    INSERT OR IGNORE INTO j_follows SELECT ref FROM int_follow_component WHERE component IN (SELECT component FROM j_comp);
+                    DELETE FROM int_order_component WHERE ref IN (SELECT ref FROM j_orders) OR ref IN (SELECT rowid_replaced FROM stg_replaced);
+                    DELETE FROM int_follow_component WHERE ref IN (SELECT ref FROM j_follows);
                     DELETE FROM int_customers WHERE customer_id IN (SELECT component FROM j_comp);
                     DELETE FROM int_purchases WHERE customer_id IN (SELECT component FROM j_comp);
                     DELETE FROM int_fans WHERE component IN (SELECT component FROM j_comp);
@@ -233,9 +240,9 @@ public struct JoinStage {
             var platformIndex: [String: Int] = [:]
             var qualifying: [Order] = []
             qualifying.reserveCapacity(orderCount)
-            // Each order's and follow's nodes, for int_links: (kind, ref, node).
+            // Each order's and follow's first node, for int_order_component / int_follow_component.
             var links: [(kind: Int, ref: Int, node: Int32)] = []
-            links.reserveCapacity(orderCount * 2)
+            links.reserveCapacity(orderCount + 1024)
             // Identity links from every order (its newest observation), qualifying or not.
             let st = try db.prepare("SELECT rowid, platform, order_id, buyer, phones, pay_ts, net_fen, is_test FROM stg_orders WHERE \(orderWhere)")
             while try st.step() {
@@ -244,26 +251,20 @@ public struct JoinStage {
                 let pi: Int
                 if let i = platformIndex[platform] { pi = i } else { pi = platforms.count; platformIndex[platform] = pi; platforms.append(platform) }
                 var first: Int32 = -1
-                if let buyer = st.textOrNil(3), !buyer.isEmpty {
-                    first = g.node(.acct, platform + ":" + buyer)
-                    links.append((0, rowid, first))
-                }
+                if let buyer = st.textOrNil(3), !buyer.isEmpty { first = g.node(.acct, platform + ":" + buyer) }
                 let phoneBytes = st.bytes(4)
                 if phoneBytes.count > 0 {
                     var start = 0
                     for k in 0...phoneBytes.count where k == phoneBytes.count || phoneBytes[k] == 0x2C {
                         if let n = Self.phoneNumber(UnsafeBufferPointer(rebasing: phoneBytes[start..<k])) {
                             let node = g.phone(n)
-                            links.append((0, rowid, node))
                             if first < 0 { first = node } else { g.union(first, node) }
                         }
                         start = k + 1
                     }
                 }
-                if first < 0 {
-                    first = g.node(.order, platform + ":" + st.text(2))
-                    links.append((0, rowid, first))
-                }
+                if first < 0 { first = g.node(.order, platform + ":" + st.text(2)) }
+                links.append((0, rowid, first))
                 if let pay = st.intOrNil(5), st.int(6) > 0, st.int(7) == 0 {
                     qualifying.append(Order(rowid: rowid, platform: pi, payTs: pay, netFen: st.int(6), node: first))
                 }
@@ -274,8 +275,8 @@ public struct JoinStage {
                 let rowid = st.int(0)
                 let node = g.node(.openid, st.text(1))
                 links.append((1, rowid, node))
-                if let u = st.textOrNil(2) { let n = g.node(.unionid, u); links.append((1, rowid, n)); g.union(node, n) }
-                if st.textOrNil(3) != nil, let m = Self.phoneNumber(st.bytes(3)) { let n = g.phone(m); links.append((1, rowid, n)); g.union(node, n) }
+                if let u = st.textOrNil(2) { g.union(node, g.node(.unionid, u)) }
+                if st.textOrNil(3) != nil, let m = Self.phoneNumber(st.bytes(3)) { g.union(node, g.phone(m)) }
                 return FollowRecord(openid: st.text(1), followTs: st.intOrNil(4), scene: st.textOrNil(5), qrScene: st.textOrNil(6), qrSceneStr: st.textOrNil(7), node: node)
             }
             report.rowsIn = orderCount + follows.count
@@ -301,16 +302,23 @@ public struct JoinStage {
             var nextComponent = Int(try wh.meta("next_component") ?? "0") ?? 0
             var componentID: [Int32: Int] = [:]
             componentID.reserveCapacity(g.count)
-            let insertNode = try db.prepare("INSERT INTO int_nodes VALUES(?,?)")
+            let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
+            var nodeRows: [(String, Int)] = []
+            nodeRows.reserveCapacity(g.count)
             for i in 0..<Int32(g.count) {
                 let r = g.find(i)
                 let c: Int
                 if let existing = componentID[r] { c = existing } else { c = nextComponent; nextComponent += 1; componentID[r] = c }
-                try insertNode.run([.text(g.string(i)), .int(c)])
+                nodeRows.append((g.string(i), c))
             }
+            nodeRows.sort { $0.0 < $1.0 }   // key order: appends to the primary key's B-tree
+            for (node, c) in nodeRows { try insertNode.run([.text(node), .int(c)]) }
             try wh.setMeta("next_component", String(nextComponent))
-            let insertLink = try db.prepare("INSERT INTO int_links VALUES(?,?,?)")
-            for l in links { try insertLink.run([.text(g.string(l.node)), .int(l.kind), .int(l.ref)]) }
+            let orderComponent = try db.prepare("INSERT OR REPLACE INTO int_order_component VALUES(?,?)")
+            let followComponent = try db.prepare("INSERT OR REPLACE INTO int_follow_component VALUES(?,?)")
+            for l in links {
+                try (l.kind == 0 ? orderComponent : followComponent).run([.int(l.ref), .int(componentID[g.find(l.node)]!)])
+            }
             phase("write nodes and links")
             let smallest = g.smallestNodes()
             let roots = Array(first.keys)
@@ -382,6 +390,7 @@ public struct JoinStage {
                                    .int(f.followTs!), .int(f.followTs! / 86400), .optText(f.scene), .optText(f.qrScene), .optText(f.qrSceneStr), .text(channel)])
             }
             phase("write fans")
+            if full { try wh.createSchema() }   // the secondary indexes dropped for the bulk load
             try db.execute("DELETE FROM stg_replaced")
             try wh.setMeta("join_seq", String(cleanSeq))
             try wh.setMeta("join_full", "0")

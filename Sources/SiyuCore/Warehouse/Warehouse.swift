@@ -26,7 +26,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "4"
+    public static let schemaVersion = "5"
 
     public func createSchema() throws {
         if try db.tableExists("siyu_meta") {
@@ -73,10 +73,10 @@ public final class Warehouse {
             pay_ts INTEGER NOT NULL, pay_day INTEGER NOT NULL, net_fen INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS int_purchases_customer ON int_purchases(customer_id);
         CREATE TABLE IF NOT EXISTS int_nodes(node TEXT PRIMARY KEY, component INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS int_nodes_component ON int_nodes(component);
-        CREATE TABLE IF NOT EXISTS int_links(node TEXT NOT NULL, kind INTEGER NOT NULL, ref INTEGER NOT NULL);
-        CREATE INDEX IF NOT EXISTS int_links_node ON int_links(node);
-        CREATE INDEX IF NOT EXISTS int_links_ref ON int_links(kind, ref);
+        CREATE TABLE IF NOT EXISTS int_order_component(ref INTEGER PRIMARY KEY, component INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS int_order_component_c ON int_order_component(component);
+        CREATE TABLE IF NOT EXISTS int_follow_component(ref INTEGER PRIMARY KEY, component INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS int_follow_component_c ON int_follow_component(component);
         CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_id INTEGER, component INTEGER NOT NULL, first_follow_ts INTEGER NOT NULL,
             first_follow_day INTEGER NOT NULL, scene TEXT, qr_scene TEXT, qr_scene_str TEXT, fan_channel TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS int_fans_component ON int_fans(component);
