@@ -27,6 +27,8 @@ final class ValuesTests: XCTestCase {
         XCTAssertEqual(Values.fen(""), .empty)
         XCTAssertEqual(Values.fen("——"), .empty)
         XCTAssertEqual(Values.fen("abc"), .invalid)
+        XCTAssertEqual(Values.fen("NULL"), .empty)
+        XCTAssertEqual(Values.fen("n/a"), .empty)
         XCTAssertEqual(Values.fen("1.2E+5"), .invalid)
     }
 
@@ -50,6 +52,13 @@ final class ValuesTests: XCTestCase {
         XCTAssertEqual(Values.businessTime("2025-03-01 05:00:00-05:00", zone: shanghai), local)
         XCTAssertEqual(Values.businessTime("2025-03-01 18:00:00", zone: shanghai), local)   // no zone: local already
         XCTAssertNil(Values.businessTime("2025-03-01 18:00:00+8x", zone: shanghai))
+        XCTAssertEqual(Values.businessTime("2025-03-01T10:00:00.000Z", zone: shanghai), local)
+        XCTAssertEqual(Values.businessTime("2025-03-01 05:00:00 -0500", zone: shanghai), local)
+        XCTAssertEqual(Values.businessTime("2025-03-01T10:00:00.5Z", zone: shanghai), local)
+        XCTAssertEqual(Values.businessTime("2025-03-01 18:00:00.250", zone: shanghai), local)
+        // Local time never swallows a zone.
+        XCTAssertNil(Values.localTime("2025-03-01 10:00:00 -0500"))
+        XCTAssertNil(Values.localTime("2025-03-01T10:00:00.000Z"))
     }
 
     func testMobiles() {

@@ -53,7 +53,7 @@ public enum Values {
         if s.isEmpty { return .empty }
         let u = Array(s.utf8)
         if u.count <= 6 {
-            if s == "——" || s == "—" || s == "N/A" || s == "null" { return .empty }
+            if placeholders.contains(s) && s != "-" && s != "--" { return .empty }
             if s == "-" || s == "--" { return .value(0) }
         }
         var i = 0
@@ -102,29 +102,43 @@ public enum Values {
     /// Local wall-clock time: `yyyy-MM-dd HH:mm:ss`, `yyyy/M/d H:mm`, `yyyy-MM-dd`, `yyyyMMdd`,
     /// also `yyyy-MM-ddTHH:mm:ss`. Returns seconds since 1970-01-01 00:00 local wall time.
     public static func localTime(_ raw: String) -> Int? {
-        let s = clean(raw)
+        var s = clean(raw)
         if s.isEmpty { return nil }
+        return s.withUTF8 { localTime(bytes: $0) }
+    }
+
+    static func localTime(bytes b: UnsafeBufferPointer<UInt8>) -> Int? {
         var nums: [Int] = []
+        nums.reserveCapacity(7)
         var cur = -1
         var digitsInFirst = 0
-        for u in s.utf8 {
+        var i = 0
+        while i < b.count {
+            let u = b[i]
             if u >= 0x30 && u <= 0x39 {
                 cur = (cur < 0 ? 0 : cur) * 10 + Int(u - 0x30)
                 if nums.isEmpty { digitsInFirst += 1 }
                 if cur > 99_999_999 { return nil }
-            } else if u == 0x2D || u == 0x2F || u == 0x3A || u == 0x20 || u == 0x54 || u == 0x2E {
+            } else if u == 0x2E && nums.count == 5 && cur >= 0 {
+                // Fractional seconds: skip the digits; nothing may follow (a zone is not local time).
+                nums.append(cur); cur = -1
+                i += 1
+                while i < b.count, b[i] >= 0x30 && b[i] <= 0x39 { i += 1 }
+                if i < b.count { return nil }
+                break
+            } else if u == 0x2D || u == 0x2F || u == 0x3A || u == 0x20 || u == 0x54 || (u == 0x2E && nums.count < 3) {
                 if cur >= 0 { nums.append(cur); cur = -1 }
-                if u == 0x2E && nums.count >= 6 { break }   // fractional seconds
             } else {
                 return nil
             }
+            i += 1
         }
         if cur >= 0 { nums.append(cur) }
         if nums.count == 1 && digitsInFirst == 8 {
             let v = nums[0]
             nums = [v / 10000, (v / 100) % 100, v % 100]
         }
-        guard nums.count >= 3, nums.count <= 7 else { return nil }
+        guard nums.count >= 3, nums.count <= 6 else { return nil }
         let (y, m, d) = (nums[0], nums[1], nums[2])
         let hh = nums.count > 3 ? nums[3] : 0
         let mm = nums.count > 4 ? nums[4] : 0
@@ -135,22 +149,25 @@ public enum Values {
     }
 
     /// A timestamp in business time: local wall-clock forms as `localTime`; a timestamp that carries
-    /// its own zone (`2025-03-01T10:00:00+08:00`, `…Z`, `… +0800`) is converted to `zone`.
+    /// its own zone (`2025-03-01T10:00:00+08:00`, `…Z`, `….000Z`, `… -0500`) is converted to `zone`.
     public static func businessTime(_ raw: String, zone: TimeZone) -> Int? {
-        if let t = localTime(raw) { return t }
         let s = clean(raw)
+        guard let colon = s.firstIndex(of: ":") else { return localTime(s) }   // a date alone is local
         var body = Substring(s), offset: Int?
         if body.hasSuffix("Z") || body.hasSuffix("z") {
             body = body.dropLast()
             offset = 0
-        } else if let signIndex = body.lastIndex(where: { $0 == "+" || $0 == "-" }), body.distance(from: body.startIndex, to: signIndex) >= 16 {
-            let digits = body[body.index(after: signIndex)...].filter { $0 != ":" }
+        } else if let sign = body[colon...].lastIndex(where: { $0 == "+" || $0 == "-" }) {
+            let digits = body[body.index(after: sign)...].filter { $0 != ":" }
             guard digits.count == 4 || digits.count == 2, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(digits) else { return nil }
             let minutes = digits.count == 4 ? (v / 100) * 60 + v % 100 : v * 60
-            offset = (body[signIndex] == "-" ? -1 : 1) * minutes * 60
-            body = body[..<signIndex]
+            offset = (body[sign] == "-" ? -1 : 1) * minutes * 60
+            body = body[..<sign]
         }
-        guard let offset, let wall = localTime(String(body).trimmingCharacters(in: .whitespaces)) else { return nil }
+        guard let offset else { return localTime(s) }
+        while body.last == " " { body = body.dropLast() }
+        if let dot = body.lastIndex(of: "."), dot > colon { body = body[..<dot] }   // fractional seconds
+        guard let wall = localTime(String(body)) else { return nil }
         let utc = wall - offset
         return utc + zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(utc)))
     }
