@@ -151,6 +151,24 @@ final class RobustnessTests: XCTestCase {
         XCTAssertTrue(dq.contains { $0[0] == "users.jsonl" && $0[6] == "bad_json" && $0[7] == "1" }, "\(dq)")
     }
 
+    func testARejectedFileIsTriedAgainAfterThePipelineIsFixed() throws {
+        // A JD export under a Tmall source is rejected; once the source kind is fixed it lands.
+        let jd = "订单号,商品ID,下单时间,应付金额,订单状态,下单帐号,付款确认时间\n9001,1,2024-12-05 08:00:00,30.00,完成,x,2024-12-05 08:00:00\n"
+        try write("orders/jd_20241231.csv", jd)
+        let base = "[pipeline]\nwarehouse = \"out/w.sqlite\"\noutput = \"out/reports\"\n[[source]]\nname = \"shop\"\nfiles = [\"orders/*.csv\"]\n"
+        try write("p.toml", base + "kind = \"tmall\"\n")
+        let first = try TestSupport.siyu(["run", "--pipeline", "p.toml"], cwd: dir)
+        XCTAssertEqual(first.status, 2, first.stderr)
+        XCTAssertTrue(first.stderr.contains("unknown format"), first.stderr)
+        try write("p.toml", base + "kind = \"jd\"\n")
+        let second = try TestSupport.siyu(["run", "--pipeline", "p.toml"], cwd: dir)
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let dq = TestSupport.csvRows(try TestSupport.read(dir.appendingPathComponent("out/reports/data_quality.csv")))
+        XCTAssertEqual(dq.dropFirst().map { Array($0[2...5]) }, [["jd_orders_30", "1", "1", "0"]])
+        let cohort = try TestSupport.read(dir.appendingPathComponent("out/reports/cohort_repurchase.csv"))
+        XCTAssertTrue(cohort.contains("2024-12,all,0,1,1,1.0000,0,0.0000,30.00,true"), cohort)
+    }
+
     func testStopOnBadFile() throws {
         try write("p.toml", Self.pipeline.replacingOccurrences(of: "output = \"out/reports\"", with: "output = \"out/reports\"\non_bad_file = \"stop\""))
         try write("tmall/ExportOrderList202501031200.csv", "foo,bar\n1,2\n")

@@ -76,12 +76,20 @@ public struct IngestStage {
         return (Int(st.st_size), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
+    /// Forgets rejected files matching `condition` (their rows were never landed).
+    func dropRejected(_ db: Database, _ condition: String, _ value: SQLValue) throws {
+        let ids = try db.prepare("SELECT file_id FROM raw_files WHERE status='rejected' AND \(condition)").rows([value]) { $0.int(0) }
+        for id in ids { try db.execute("DELETE FROM raw_quarantine WHERE file_id=\(id); DELETE FROM raw_files WHERE file_id=\(id)") }
+    }
+
     func ingestFile(path: String, source: SourceConfig, runID: String, stageStarted: Date, report: inout StageReport) throws {
         let name = (path as NSString).lastPathComponent
         let db = wh.db
         // A file at the same path with the same size and modification time was seen before: skip
         // it without reading it again (nightly runs see the whole history every night).
         let (size, mtime) = try Self.stamp(path)
+        // A file rejected before is tried again (the pipeline file may have been fixed since).
+        try dropRejected(db, "path=?", .text(path))
         let seen = try db.scalarInt("""
             SELECT (SELECT count(*) FROM raw_files WHERE path=?1 AND size=?2 AND mtime_ns=?3)
                  + (SELECT count(*) FROM raw_redeliveries WHERE path=?1 AND size=?2 AND mtime_ns=?3)
@@ -160,7 +168,8 @@ public struct IngestStage {
         }
         // Re-delivery: the same bytes as a file already landed. Its rows go; the file is noted.
         let digest = try sha ?? Self.sha256(of: path).0
-        if let existing = try db.scalarText("SELECT file_id FROM raw_files WHERE sha256=?", [.text(digest)]), let id = Int(existing) {
+        try dropRejected(db, "sha256=?", .text(digest))
+        if let existing = try db.scalarText("SELECT file_id FROM raw_files WHERE sha256=? AND file_id<>?", [.text(digest), .int(fileID)]), let id = Int(existing) {
             try db.execute("DELETE FROM \(table) WHERE rowid >= \(firstRowID); DELETE FROM raw_quarantine WHERE file_id=\(fileID); DELETE FROM raw_files WHERE file_id=\(fileID)")
             let prevPath = try db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int(id)]) ?? "?"
             try db.prepare("INSERT OR REPLACE INTO raw_redeliveries VALUES(?,?,?,?,?,?)")
