@@ -69,7 +69,7 @@ public enum HTMLReport {
         if let t = tables["data_quality"] {
             var body = tableHTML(t, keyText: 3)
             if !statusCounts.isEmpty {
-                body += "<h3>Orders by status</h3><p class=\"note\">Every landed order, qualifying or not. Only paid orders with net_paid &gt; 0 count as purchases.</p><table><tr><th class=\"t\">platform</th><th class=\"t\">status</th><th>orders</th></tr>"
+                body += "<h3>Orders by status</h3><p class=\"note\">Every landed order, qualifying or not (its newest observation). Only paid orders with net_paid &gt; 0 count as purchases; test orders never do.</p><table><tr><th class=\"t\">platform</th><th class=\"t\">status</th><th>orders</th></tr>"
                 for (pl, st, n) in statusCounts { body += "<tr><td class=\"t\">\(escape(pl))</td><td class=\"t\">\(escape(st))</td><td>\(n)</td></tr>" }
                 body += "</table>"
             }

@@ -22,7 +22,7 @@ public struct StagedOrder {
     public var netFen: Int { paidFen - refundFen }
 
     /// paid / unpaid / closed / refunded (see docs/decisions.md).
-    public var status: String { CleanStage.mapStatus(statusRaw, paidFen: paidFen, refundFen: refundFen, paid: payTs != nil) }
+    public var status: String { isTest ? "test" : CleanStage.mapStatus(statusRaw, paidFen: paidFen, refundFen: refundFen, paid: payTs != nil) }
 }
 
 /// Stage 2: typed, normalized stg_* tables from raw_*: one row per order (newest observation wins),

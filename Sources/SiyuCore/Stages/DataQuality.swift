@@ -1,13 +1,19 @@
 /// data_quality.csv: one row per input file, then one per (file, reason). Always
 /// rows_read = rows_landed + rows_quarantined, where quarantine counts both ingest and clean.
 enum DataQuality {
-    static let columns = ["file", "sha256", "format", "rows_read", "rows_landed", "rows_quarantined", "reason", "count"]
+    /// The columns of METRICS.md, then the orders each file contributed (its observations that
+    /// won "newest observation wins") by status: only paid orders with net_paid > 0 are purchases.
+    static let statuses = ["paid", "unpaid", "closed", "refunded", "test"]
+    static let columns = ["file", "sha256", "format", "rows_read", "rows_landed", "rows_quarantined", "reason", "count", "orders"]
+        + statuses.map { "orders_\($0)" }
 
     static func table(_ db: Database) throws -> OutputTable {
         var t = OutputTable(name: "data_quality", columns: columns)
-        struct F { var id: Int, name: String, sha: String, format: String, read: Int, status: String, error: String }
-        let files = try db.prepare("SELECT file_id, name, sha256, COALESCE(format,''), rows_read, status, COALESCE(error,'') FROM raw_files ORDER BY name, sha256").rows { st in
-            F(id: st.int(0), name: st.text(1), sha: st.text(2), format: st.text(3), read: st.int(4), status: st.text(5), error: st.text(6))
+        let blank = Array(repeating: "", count: 1 + statuses.count)
+        struct F { var id: Int, name: String, sha: String, format: String, read: Int, status: String, kind: String }
+        var rows: [(name: String, sha: String, order: Int, cells: [String])] = []
+        let files = try db.prepare("SELECT file_id, name, sha256, COALESCE(format,''), rows_read, status, kind FROM raw_files").rows { st in
+            F(id: st.int(0), name: st.text(1), sha: st.text(2), format: st.text(3), read: st.int(4), status: st.text(5), kind: st.text(6))
         }
         let reasons = try db.prepare("""
             SELECT file_id, CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS r, count(*)
@@ -15,23 +21,36 @@ enum DataQuality {
             """).rows { ($0.int(0), $0.text(1), $0.int(2)) }
         var byFile: [Int: [(String, Int)]] = [:]
         for (f, r, n) in reasons { byFile[f, default: []].append((r, n)) }
+        var orders: [Int: [String: Int]] = [:]
+        for (f, st, n) in try db.prepare("SELECT file_id, status, count(*) FROM stg_orders GROUP BY file_id, status").rows([], { ($0.int(0), $0.text(1), $0.int(2)) }) {
+            orders[f, default: [:]][st] = n
+        }
         for f in files {
             let q = (byFile[f.id] ?? []).reduce(0) { $0 + $1.1 }
-            t.rows.append([f.name, f.sha, f.status == "rejected" ? "rejected:\(f.format)" : f.format, String(f.read), String(f.read - q), String(q), "", ""])
+            let format = f.status == "rejected" ? "rejected:\(f.format)" : f.format
+            var orderCells = blank
+            if SourceKind(rawValue: f.kind)?.isOrders == true, f.status != "rejected" {
+                let o = orders[f.id] ?? [:]
+                orderCells = [String(o.values.reduce(0, +))] + statuses.map { String(o[$0] ?? 0) }
+            }
+            rows.append((f.name, f.sha, 0, [f.name, f.sha, format, String(f.read), String(f.read - q), String(q), "", ""] + orderCells))
             if f.status == "rejected" {
-                t.rows.append([f.name, f.sha, "rejected:\(f.format)", "", "", "", "file_rejected", "1"])
+                rows.append((f.name, f.sha, 1, [f.name, f.sha, format, "", "", "", "file_rejected", "1"] + blank))
             }
             for (r, n) in byFile[f.id] ?? [] {
-                t.rows.append([f.name, f.sha, f.format, "", "", "", r, String(n)])
+                rows.append((f.name, f.sha, 2, [f.name, f.sha, f.format, "", "", "", r, String(n)] + blank))
             }
         }
-        let dups = try db.prepare("SELECT d.path, d.sha256, f.name FROM raw_redeliveries d JOIN raw_files f ON f.file_id = d.duplicate_of ORDER BY d.path").rows {
+        let dups = try db.prepare("SELECT d.path, d.sha256, f.name FROM raw_redeliveries d JOIN raw_files f ON f.file_id = d.duplicate_of").rows {
             ($0.text(0), $0.text(1), $0.text(2))
         }
         for (path, sha, of) in dups {
             let name = path.split(separator: "/").last.map(String.init) ?? path
-            t.rows.append([name, sha, "duplicate_of:\(of)", "0", "0", "0", "", ""])
+            rows.append((name, sha, 0, [name, sha, "duplicate_of:\(of)", "0", "0", "0", "", ""] + blank))
         }
+        // Files by name (re-deliveries among them), each file's reason rows below it.
+        rows.sort { ($0.name, $0.sha, $0.order, $0.cells[6]) < ($1.name, $1.sha, $1.order, $1.cells[6]) }
+        t.rows = rows.map(\.cells)
         return t
     }
 }
