@@ -32,7 +32,7 @@ public enum Status {
         out += "\ntables:\n"
         let tables = try db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND (name LIKE 'raw\\_%' ESCAPE '\\' OR name LIKE 'stg\\_%' ESCAPE '\\' OR name LIKE 'int\\_%' ESCAPE '\\' OR name LIKE 'out\\_%' ESCAPE '\\') ORDER BY name").rows { $0.text(0) }
         for t in tables { out += "  \(t.padding(toLength: 26, withPad: " ", startingAt: 0)) \(try db.scalarInt("SELECT count(*) FROM \(t)"))\n" }
-        if let last = try db.prepare("SELECT run_id, command, finished_at, exit_code FROM siyu_runs ORDER BY started_at DESC LIMIT 1").rows([]) { "\($0.text(0)) `\($0.text(1))` finished \($0.text(2)) exit \($0.int(3))" }.first {
+        if let last = try db.prepare("SELECT run_id, command, finished_at, exit_code FROM siyu_runs ORDER BY started_at DESC LIMIT 1").rows([], { "\($0.text(0)) `\($0.text(1))` finished \($0.text(2)) exit \($0.int(3))" }).first {
             out += "\nlast run: \(last)\n"
         }
         return out

@@ -31,7 +31,13 @@ struct CommonOptions: ParsableArguments {
 
     func runner() throws -> Runner {
         let p: Pipeline
-        do { p = try Pipeline.load(path: pipeline) } catch let e as SiyuError { throw Failure(e.description, code: .usage) }
+        do { p = try Pipeline.load(path: pipeline) } catch let e as SiyuError {
+            FileHandle.standardError.write(Data("siyu: \(e.description)\n".utf8))
+            throw ExitCode(SiyuCore.ExitCode.usage.rawValue)
+        }
+        if !p.saltGiven {
+            makeLogger().warning("the pipeline file sets no salt: customer keys use the default salt and are easier to reverse; set [pipeline] salt = \"…\" and keep it secret", metadata: ["pipeline": "\(pipeline)"])
+        }
         var pl = p
         if let output { pl.output = output }
         var day: Int?
@@ -43,19 +49,13 @@ struct CommonOptions: ParsableArguments {
     }
 }
 
-/// A failure already explained to the user; carries the exit code.
-struct Failure: Error, CustomStringConvertible {
-    let description: String
-    let code: SiyuCore.ExitCode
-    init(_ d: String, code: SiyuCore.ExitCode = .failure) {
-        description = d
-        self.code = code
-    }
-}
 
 /// Runs stages and maps the outcome to an exit code; errors go to stderr as one clear line.
 func runStages(_ stages: [Stage], options: CommonOptions, full: Bool = false, name: String) throws {
     let runner = try options.runner()
+    if options.asOf != nil, !stages.contains(.aggregate) {
+        runner.logger.warning("--as-of only changes the aggregate stage (and `run`); it is ignored here")
+    }
     do {
         let result = try runner.run(stages, full: full, command: ([ "siyu" ] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         let quarantined = result.reports.reduce(0) { $0 + $1.quarantined }

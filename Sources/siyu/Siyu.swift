@@ -9,7 +9,3 @@ struct Siyu: ParsableCommand {
         discussion: "Stages run in order, each reading what the previous one left in the warehouse. `siyu run` runs them all.",
         subcommands: [Run.self, Ingest.self, Clean.self, Join.self, Aggregate.self, Report.self, StatusCommand.self])
 }
-
-extension Failure: LocalizedError {
-    var errorDescription: String? { description }
-}

@@ -205,6 +205,12 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("run `siyu join` first"), r.stderr)
         // A stage whose input is older than its upstream names the stage to run first.
         XCTAssertEqual(try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 2)
+        // A clean that finds nothing new changes nothing downstream.
+        XCTAssertEqual(try TestSupport.siyu(["clean", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 0)
+        XCTAssertEqual(try TestSupport.siyu(["aggregate", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 0)
+        // A new file through ingest and clean makes join stale.
+        try "date,channel,spend\n2025-03-02,weibo,1.00\n".write(to: fresh.appendingPathComponent("spend/more.csv"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TestSupport.siyu(["ingest", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 0)
         XCTAssertEqual(try TestSupport.siyu(["clean", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 0)
         let stale = try TestSupport.siyu(["aggregate", "--pipeline", "tiny.toml"], cwd: fresh)
         XCTAssertEqual(stale.status, 1)

@@ -59,14 +59,19 @@ public struct Pipeline: Sendable {
     public var windowDays: Int
     public var loyalThreshold: Int
     public var stopOnBadFile: Bool
+    /// False when the file relies on the default salt (warned about: keys are easier to reverse).
+    public var saltGiven = true
     public var sources: [SourceConfig]
     public var rules: [ChannelRule]
 
     public static let genericFields = ["order_id", "buyer", "phone", "paid", "refund", "pay_time", "created_time", "status", "promo"]
 
     public static func load(path: String) throws -> Pipeline {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw SiyuError.config(file: path, message: "no such pipeline file; pass --pipeline pipelines/NAME.toml (see pipelines/sample.toml)")
+        }
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw SiyuError.config(file: path, message: "cannot read the pipeline file; pass --pipeline pipelines/NAME.toml")
+            throw SiyuError.config(file: path, message: "cannot read the pipeline file as UTF-8 text")
         }
         return try parse(text, path: path)
     }
@@ -148,12 +153,17 @@ public struct Pipeline: Sendable {
             if rule.contains.isEmpty && rule.equals.isEmpty { throw fail("[[rule]] \(channel) needs `contains` or `equals`") }
             rules.append(rule)
         }
-        return Pipeline(
+        let windowDays = try int(p, "window_days", 90), loyal = try int(p, "loyal_threshold", 3)
+        guard windowDays >= 1 else { throw fail("window_days must be at least 1, not \(windowDays)") }
+        guard loyal >= 1 else { throw fail("loyal_threshold must be at least 1, not \(loyal)") }
+        var pipeline = Pipeline(
             path: path, name: try str(p, "name", "pipeline")!, timeZone: tz, period: period, asOf: asOf,
             salt: try str(p, "salt", "siyu")!, warehouse: try str(p, "warehouse", "build/warehouse.sqlite")!,
-            output: try str(p, "output", "build/reports")!, windowDays: try int(p, "window_days", 90),
-            loyalThreshold: try int(p, "loyal_threshold", 3), stopOnBadFile: onBad == "stop",
+            output: try str(p, "output", "build/reports")!, windowDays: windowDays,
+            loyalThreshold: loyal, stopOnBadFile: onBad == "stop",
             sources: sources, rules: rules)
+        pipeline.saltGiven = p["salt"] != nil
+        return pipeline
     }
 
     /// What the clean stage's output depends on besides the raw rows: when it changes, clean runs in full.

@@ -124,7 +124,22 @@ final class FileParser: @unchecked Sendable {
         return (reader.encoding, rowsRead)
     }
 
+    /// A spreadsheet workbook rather than text: .xlsx (a zip) or .xls (an OLE file).
+    static func workbookKind(_ path: String) -> String? {
+        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? h.close() }
+        let head = [UInt8](h.readData(ofLength: 4))
+        if head == [0x50, 0x4B, 0x03, 0x04] { return ".xlsx" }
+        if head == [0xD0, 0xCF, 0x11, 0xE0] { return ".xls" }
+        return nil
+    }
+
     private func parse() {
+        if let kind = Self.workbookKind(path) {
+            events.push(.failed(message: SiyuError.input(file: path, line: nil, column: nil, message:
+                "this is an Excel workbook (\(kind)), not a CSV export; siyu reads CSV: open it and save it as CSV (UTF-8), or export CSV from the back office").description, encoding: .utf8))
+            return
+        }
         if source.kind == .followers, Self.looksLikeJSONLines(path) {
             do { _ = try parseJSONLines() } catch { events.push(.failed(message: "\(error)", encoding: .utf8)) }
             return

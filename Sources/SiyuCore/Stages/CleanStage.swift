@@ -135,7 +135,8 @@ public struct CleanStage {
             try wh.setMeta("clean_fingerprint", fingerprint)
             wh.progress.clear()
             try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
-                               detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)")
+                               detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)",
+                               changed: full || !files.isEmpty)
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

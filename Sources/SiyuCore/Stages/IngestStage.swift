@@ -14,8 +14,8 @@ public struct IngestStage {
         var work: [(String, SourceConfig)] = []
         for source in wh.pipeline.sources {
             let files = wh.pipeline.files(of: source)
-            if files.isEmpty {
-                wh.logger.warning("no file matches the source's globs", metadata: ["source": "\(source.name)", "globs": "\(source.files.joined(separator: " "))"])
+            for pattern in source.files where wh.pipeline.files(of: SourceConfig(name: source.name, kind: source.kind, files: [pattern], defaultChannel: "", platform: "", columns: [:])).isEmpty {
+                wh.logger.warning("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"])
             }
             work += files.map { ($0, source) }
         }
@@ -25,7 +25,8 @@ public struct IngestStage {
             }
             wh.progress.clear()
             try wh.recordStage("ingest", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
-                               detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)")
+                               detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)",
+                               changed: report.filesIngested > 0 || !report.rejected.isEmpty)
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

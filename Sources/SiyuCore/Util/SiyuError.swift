@@ -14,7 +14,7 @@ public enum SiyuError: Error, CustomStringConvertible {
             if let column { loc += ":\(column)" }
             return "\(loc): error: \(message)"
         case let .config(file, message): return "\(file): error: \(message)"
-        case let .stageOrder(stage, message): return "\(stage): \(message)"
+        case let .stageOrder(_, message): return message
         case let .locked(message): return message
         case let .internalError(m): return "internal error: \(m)"
         }

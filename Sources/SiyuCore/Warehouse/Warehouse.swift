@@ -90,8 +90,12 @@ public final class Warehouse {
 
     // MARK: stage bookkeeping
 
-    public func recordStage(_ stage: String, runID: String, started: Date, rowsIn: Int, rowsOut: Int, detail: String = "") throws {
-        let st = try db.prepare("INSERT OR REPLACE INTO siyu_stages VALUES(?,?,?,?,?,?,?,?,(SELECT COALESCE(max(seq), 0) + 1 FROM siyu_stages))")
+    /// Records a stage's run. `changed: false` (it found nothing new) keeps its place in the commit
+    /// order, so the stages after it do not become stale.
+    public func recordStage(_ stage: String, runID: String, started: Date, rowsIn: Int, rowsOut: Int, detail: String = "", changed: Bool = true) throws {
+        let seq = changed ? "(SELECT COALESCE(max(seq), 0) + 1 FROM siyu_stages)"
+            : "COALESCE((SELECT seq FROM siyu_stages WHERE stage='\(stage)'), (SELECT COALESCE(max(seq), 0) + 1 FROM siyu_stages))"
+        let st = try db.prepare("INSERT OR REPLACE INTO siyu_stages VALUES(?,?,?,?,?,?,?,?,\(seq))")
         let end = Date()
         try st.run([.text(stage), .text(runID), .text(Self.timestamp(started)), .text(Self.timestamp(end)),
                     .text(String(format: "%.3f", end.timeIntervalSince(started))), .int(rowsIn), .int(rowsOut), .text(detail)])
