@@ -45,7 +45,7 @@ public enum HTMLReport {
         h += "<header><h1>siyu 私域 report: \(escape(pipelineName))</h1><p>As of \(escape(asOf)) · periods: \(escape(period))</p></header><main>"
         h += kpis(tables)
         if let t = tables["cohort_repurchase"] {
-            h += section("Cohort repurchase", "Share of each month's new customers who bought again in later periods (all platforms). Darker = higher retention; italic cells are partial periods.", heatmap(t) + tableHTML(t, keyText: 2))
+            h += section("Cohort repurchase", "Share of each cohort's new customers who bought again in later periods, on any platform (the `all` rows). Darker = higher retention; faded cells and italic rows are partial periods.", heatmap(t) + tableHTML(t, keyText: 2))
         }
         if let t = tables["repurchase_by_period"] {
             h += section("Repurchase by period", "Buyers per period and platform, new versus returning, and buyers with two or more purchase days in the period.", tableHTML(t, keyText: 2))
@@ -64,10 +64,12 @@ public enum HTMLReport {
         }
         if let t = tables["customer_summary"] {
             let shown = OutputTable(name: t.name, columns: t.columns, rows: Array(t.rows.prefix(200)))
-            h += section("Customer summary", "One row per customer (opaque salted key, no personal data), lifetimes conventions. \(t.rows.count) customers; the first \(shown.rows.count) are shown, the CSV holds all.", tableHTML(shown, keyText: 3))
+            h += section("Customer summary", "One row per customer (opaque salted key, no personal data), lifetimes conventions. \(t.rows.count) customers; the first \(shown.rows.count) are shown, the CSV holds all.", tableHTML(shown, keyText: 3, total: t.rows.count))
         }
         if let t = tables["data_quality"] {
-            var body = tableHTML(t, keyText: 3)
+            // The page shows the first 12 hex digits of each sha256; the CSV has them all.
+            let shortened = OutputTable(name: t.name, columns: t.columns, rows: t.rows.map { r in var r = r; r[1] = String(r[1].prefix(12)); return r })
+            var body = tableHTML(shortened, keyText: 3)
             if !statusCounts.isEmpty {
                 body += "<h3>Orders by status</h3><p class=\"note\">Every landed order, qualifying or not (its newest observation). Only paid orders with net_paid &gt; 0 count as purchases; test orders never do.</p><table><tr><th class=\"t\">platform</th><th class=\"t\">status</th><th>orders</th></tr>"
                 for (pl, st, n) in statusCounts { body += "<tr><td class=\"t\">\(escape(pl))</td><td class=\"t\">\(escape(st))</td><td>\(n)</td></tr>" }
@@ -105,9 +107,10 @@ public enum HTMLReport {
         return "<div class=\"kpis\" style=\"margin-top:18px\">" + items.map { "<div class=\"kpi\"><b>\(escape($0.1))</b><span>\(escape($0.0))</span></div>" }.joined() + "</div>"
     }
 
-    static func tableHTML(_ t: OutputTable, keyText: Int) -> String {
+    static func tableHTML(_ t: OutputTable, keyText: Int, total: Int? = nil) -> String {
         let partialCol = t.columns.firstIndex(of: "partial")
-        var h = "<details\(t.rows.count <= 40 ? " open" : "")><summary>\(escape(t.name)).csv — \(t.rows.count) rows</summary><div class=\"scroll\"><table><tr>"
+        let count = total.map { $0 == t.rows.count ? "\($0) rows" : "first \(t.rows.count) of \($0) rows" } ?? "\(t.rows.count) rows"
+        var h = "<details\(t.rows.count <= 40 ? " open" : "")><summary>\(escape(t.name)).csv — \(count)</summary><div class=\"scroll\"><table><tr>"
         for (i, c) in t.columns.enumerated() { h += "<th\(i < keyText ? " class=\"t\"" : "")>\(escape(c))</th>" }
         h += "</tr>"
         for r in t.rows {
@@ -166,7 +169,9 @@ public enum HTMLReport {
         for (i, b) in bars.enumerated() {
             let y = 4 + i * (bh + 6)
             s += "<text x=\"\(left - 8)\" y=\"\(y + 15)\" font-size=\"12\" text-anchor=\"end\">\(escape(b.0))</text>"
-            if let v = b.1 {
+            if b.2 == 0 {
+                s += "<text x=\"\(left + 4)\" y=\"\(y + 15)\" font-size=\"12\" fill=\"#8a96a3\">no spend · \(b.3) new</text>"
+            } else if let v = b.1 {
                 let w = max(2, v * bw / maxV)
                 s += "<rect x=\"\(left)\" y=\"\(y)\" width=\"\(w)\" height=\"\(bh)\" fill=\"#2f7ed8\"/>"
                 s += "<text x=\"\(left + w + 6)\" y=\"\(y + 15)\" font-size=\"12\">CPA ¥\(Fmt.yuan(v)) · spend ¥\(Fmt.yuan(b.2)) · \(b.3) new</text>"
