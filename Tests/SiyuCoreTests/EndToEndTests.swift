@@ -176,6 +176,22 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(rows.filter { $0[2].hasPrefix("duplicate_of:") }.count, 1)
     }
 
+    func testRunManifest() throws {
+        let data = try Data(contentsOf: reports.appendingPathComponent("manifest.json"))
+        let m = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        XCTAssertEqual(m["as_of"] as? String, "2025-03-10")
+        XCTAssertEqual(m["exit_code"] as? Int, 2)
+        let stages = m["stages"] as! [[String: Any]]
+        XCTAssertEqual(stages.map { $0["stage"] as? String }, ["ingest", "clean", "join", "aggregate", "report"])
+        let ingest = stages[0]
+        // 22 data rows read in the 6 distinct files; the "(1)" copy skipped; 1 row quarantined at ingest.
+        XCTAssertEqual(ingest["rows_in"] as? Int, 22)
+        XCTAssertEqual(ingest["files_ingested"] as? Int, 6)
+        XCTAssertEqual(ingest["files_skipped"] as? Int, 1)
+        XCTAssertEqual(ingest["rows_quarantined"] as? Int, 1)
+        XCTAssertEqual(stages[1]["rows_quarantined"] as? Int, 1)   // the bad payment time, at clean
+    }
+
     func testNoPersonalDataInOutputs() throws {
         for name in try FileManager.default.contentsOfDirectory(atPath: reports.path) {
             let text = try TestSupport.read(reports.appendingPathComponent(name))
