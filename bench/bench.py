@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """siyu benchmark: full rebuild, nightly increment, and two peers (DuckDB, pandas) on the same files.
 
-    python3 bench/bench.py [--orders N] [--seed S] [--regen] [--example] [--skip-pandas] [--skip-duckdb]
+    python3 bench/bench.py [--orders N] [--repeat K] [--seed S] [--regen] [--example] [--skip-pandas] [--skip-duckdb]
 
 Run from the repository root after `swift build -c release --product siyu` (bench/run.sh does
 both). Steps:
@@ -212,7 +212,10 @@ def table(res: dict) -> str:
         if key in ("duckdb", "pandas", "duckdb_nightly") and base:
             ratio_t = f"{base['seconds'] / r['seconds']:.2f}"
             ratio_m = f"{base['peak_rss_mb'] / r['peak_rss_mb']:.2f}"
-        rows.append(f"| {label} | {fmt_int(r['order_lines'])} | {r['seconds']:.1f} | "
+        secs = f"{r['seconds']:.1f}"
+        if len(r.get("samples", [])) > 1:
+            secs += f" ({r['min_seconds']:.1f}–{r['max_seconds']:.1f})"
+        rows.append(f"| {label} | {fmt_int(r['order_lines'])} | {secs} | "
                     f"{fmt_int(round(r['order_lines'] / r['seconds']))} | {r['peak_rss_mb']:.0f} | "
                     f"{r['user_seconds'] + r['sys_seconds']:.1f} | {ratio_t} | {ratio_m} |")
     return head + "\n" + "\n".join(rows)
@@ -222,7 +225,8 @@ def report_md(res: dict) -> str:
     e, g = res["environment"], res["generation"]
     checks = res["checks"]
     lines = [f"# siyu benchmark, {res['orders']:,} order lines", "",
-             f"Run {res['started']} (UTC) on {e['cpu']}, {e['cores']} cores, {e['memory']}; {e['os']}.",
+             f"Run {res['started']} (UTC) on {e['cpu']}, {e['cores']} cores, {e['memory']}; {e['os']}; "
+             f"load average {e.get('load_before', 0):.2f} at the start.",
              f"siyu {e['git']}, {e['swift']}; Python {e['python']}, DuckDB {e['duckdb']}, pandas {e['pandas']}, "
              f"numpy {e['numpy']}.", "",
              table(res), "",
@@ -234,6 +238,9 @@ def report_md(res: dict) -> str:
              "- *siyu/peer*: siyu's seconds (or peak RSS) divided by the peer's: above 1 means siyu takes longer "
              "(or more memory). The last row compares siyu's increment with the DuckDB peer, which has no "
              "incremental mode and recomputes everything from the files.",
+             (f"- Each run was repeated {res['repeat']} times: seconds are the median run's, with the fastest and "
+              "slowest in parentheses; its RSS and CPU are shown." if res["repeat"] > 1 else
+              "- Each number is from a single run (`--repeat K` reports the median of K)."),
              "- *peak RSS*: maximum resident set size of the child process; *CPU s*: its user + system "
              "seconds (both from wait4 rusage). DuckDB uses every core by default; siyu and pandas mostly one.",
              f"- Checks: {'; '.join(checks['messages']) if checks['messages'] else 'all passed'}.",
@@ -247,6 +254,15 @@ def report_md(res: dict) -> str:
                      ", ".join(f"{k} {v:.1f}" for k, v in res["runs"].get("siyu_nightly", {}).get("stages", {}).items()))
         lines.append("")
     return "\n".join(lines)
+
+
+def summarize(samples: list) -> dict:
+    """The median run by wall seconds (its RSS, CPU and stages), with every sample kept."""
+    order = sorted(samples, key=lambda r: r["seconds"])
+    med = dict(order[(len(order) - 1) // 2])
+    med["samples"] = [{k: r[k] for k in ("seconds", "peak_rss_mb", "user_seconds", "sys_seconds")} for r in samples]
+    med["min_seconds"], med["max_seconds"] = order[0]["seconds"], order[-1]["seconds"]
+    return med
 
 
 def stages_of(out_dir: str) -> dict:
@@ -264,12 +280,16 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=20241101)
     ap.add_argument("--regen", action="store_true", help="generate the data again even if cached")
     ap.add_argument("--example", action="store_true", help="also write bench/results/example.md and .json")
+    ap.add_argument("--repeat", type=int, default=int(os.environ.get("BENCH_REPEAT", "1")),
+                    help="run every measurement this many times and report the median (default 1)")
     ap.add_argument("--skip-duckdb", action="store_true")
     ap.add_argument("--skip-pandas", action="store_true")
     a = ap.parse_args(argv)
     if not os.path.exists(SIYU):
         raise SystemExit(f"bench: {SIYU} is missing: swift build -c release --product siyu (or bash bench/run.sh)")
     started = dt.datetime.now(dt.timezone.utc)
+    env = environment()  # now: the build that run.sh just made is this commit (+ working tree)
+    env["load_before"] = os.getloadavg()[0]
     base = os.path.join(ROOT, "build", "bench", f"n{a.orders}")
     gen = generate(base, a.orders, a.seed, a.regen)
     year, day = os.path.join(base, "year"), os.path.join(base, "day1")
@@ -279,44 +299,51 @@ def main(argv=None) -> int:
     lines = a.orders  # generate.py writes exactly this many order lines (plus the re-exported months)
     day_lines = gen.get("day_lines") or sum(count_records(day).values())
     rel = lambda p: os.path.relpath(p, ROOT)  # noqa: E731
-    runs = {}
     wdir = os.path.join(base, "siyu")
     shutil.rmtree(wdir, ignore_errors=True)
     os.makedirs(wdir)
     wh = os.path.join(wdir, "warehouse.sqlite")
     py = sys.executable
 
-    log(f"siyu full rebuild on {lines:,} order lines …")
-    r = run([SIYU, "run", "--full", "--quiet", "--pipeline", rel(year_toml), "--warehouse", rel(wh),
-             "--output", rel(os.path.join(wdir, "full"))], ok_codes=(0, 2), log_path=os.path.join(wdir, "full.log"))
-    runs["siyu_full"] = dict(r, order_lines=lines, stages=stages_of(os.path.join(wdir, "full")))
-    log(f"  {r['seconds']:.1f} s, {r['peak_rss_mb']:.0f} MB")
-    log(f"siyu nightly increment (+{day_lines:,} order lines) …")
-    r = run([SIYU, "run", "--quiet", "--pipeline", rel(night_toml), "--warehouse", rel(wh),
-             "--output", rel(os.path.join(wdir, "nightly"))], ok_codes=(0, 2), log_path=os.path.join(wdir, "nightly.log"))
-    runs["siyu_nightly"] = dict(r, order_lines=day_lines, stages=stages_of(os.path.join(wdir, "nightly")))
-    log(f"  {r['seconds']:.1f} s, {r['peak_rss_mb']:.0f} MB")
+    samples: dict[str, list] = {}
+
+    def measure(key, label, cmd, n_lines, ok_codes=(0,), log_path=None, out_dir=None):
+        log(f"{label} …")
+        r = run(cmd, ok_codes=ok_codes, log_path=log_path)
+        r["order_lines"] = n_lines
+        if out_dir and key.startswith("siyu"):
+            r["stages"] = stages_of(out_dir)
+        samples.setdefault(key, []).append(r)
+        log(f"  {r['seconds']:.1f} s, {r['peak_rss_mb']:.0f} MB")
 
     problems = []
     peers = [] if a.skip_duckdb else [("duckdb", "peer_duckdb.py")]
     peers += [] if a.skip_pandas else [("pandas", "peer_pandas.py")]
-    for key, script in peers:
-        out = os.path.join(base, key)
-        shutil.rmtree(out, ignore_errors=True)
-        log(f"{key} peer …")
-        r = run([py, os.path.join(ROOT, "bench", script), "--pipeline", rel(year_toml), "--out", rel(out)],
-                log_path=out + ".log")
-        runs[key] = dict(r, order_lines=lines)
-        log(f"  {r['seconds']:.1f} s, {r['peak_rss_mb']:.0f} MB")
-        problems += same(out, os.path.join(wdir, "full"), key)
-    if not a.skip_duckdb:
-        out = os.path.join(base, "duckdb_nightly")
-        shutil.rmtree(out, ignore_errors=True)
-        log("duckdb peer on year + day (checks the increment) …")
-        r = run([py, os.path.join(ROOT, "bench", "peer_duckdb.py"), "--pipeline", rel(night_toml), "--out", rel(out)],
-                log_path=out + ".log")
-        runs["duckdb_nightly"] = dict(r, order_lines=lines + day_lines)
-        problems += same(out, os.path.join(wdir, "nightly"), "duckdb on year + day vs siyu nightly")
+    for rep in range(1, a.repeat + 1):
+        tag = f" [{rep}/{a.repeat}]" if a.repeat > 1 else ""
+        full_out, night_out = os.path.join(wdir, "full"), os.path.join(wdir, "nightly")
+        measure("siyu_full", f"siyu full rebuild on {lines:,} order lines{tag}",
+                [SIYU, "run", "--full", "--quiet", "--pipeline", rel(year_toml), "--warehouse", rel(wh),
+                 "--output", rel(full_out)], lines, (0, 2), os.path.join(wdir, "full.log"), full_out)
+        measure("siyu_nightly", f"siyu nightly increment (+{day_lines:,} order lines){tag}",
+                [SIYU, "run", "--quiet", "--pipeline", rel(night_toml), "--warehouse", rel(wh),
+                 "--output", rel(night_out)], day_lines, (0, 2), os.path.join(wdir, "nightly.log"), night_out)
+        for key, script in peers:
+            out = os.path.join(base, key)
+            shutil.rmtree(out, ignore_errors=True)
+            measure(key, f"{key} peer{tag}", [py, os.path.join(ROOT, "bench", script), "--pipeline", rel(year_toml),
+                                               "--out", rel(out)], lines, log_path=out + ".log")
+            if rep == 1:
+                problems += same(out, full_out, key)
+        if not a.skip_duckdb:
+            out = os.path.join(base, "duckdb_nightly")
+            shutil.rmtree(out, ignore_errors=True)
+            measure("duckdb_nightly", f"duckdb peer on year + day (checks the increment){tag}",
+                    [py, os.path.join(ROOT, "bench", "peer_duckdb.py"), "--pipeline", rel(night_toml), "--out", rel(out)],
+                    lines + day_lines, log_path=out + ".log")
+            if rep == 1:
+                problems += same(out, night_out, "duckdb on year + day vs siyu nightly")
+    runs = {k: summarize(v) for k, v in samples.items()}
 
     if problems:
         messages = ["FAILED: " + p.splitlines()[0] for p in problems]
@@ -333,8 +360,8 @@ def main(argv=None) -> int:
             rows_read = next(s["rows_in"] for s in json.load(f)["stages"] if s["stage"] == "ingest")
     except (OSError, ValueError, KeyError, StopIteration):
         pass
-    res = {"orders": a.orders, "seed": a.seed, "rows_read": rows_read, "started": started.strftime("%Y-%m-%d %H:%M:%S"),
-           "day_lines": day_lines, "order_lines": lines, "environment": environment(), "generation": gen,
+    res = {"orders": a.orders, "seed": a.seed, "repeat": a.repeat, "rows_read": rows_read, "started": started.strftime("%Y-%m-%d %H:%M:%S"),
+           "day_lines": day_lines, "order_lines": lines, "environment": env, "generation": gen,
            "runs": runs, "checks": {"passed": not problems, "messages": messages, "details": problems}}
     md = report_md(res)
     print(md)

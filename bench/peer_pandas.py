@@ -237,7 +237,6 @@ class Peer:
                 part["has_date"] = "date" in lay.single
                 part["key_day"] = pc.key_day(inp.export_key)
                 spend.append((inp, part))
-            del df
         pc.assign_obs(files)
 
         def stack(parts):

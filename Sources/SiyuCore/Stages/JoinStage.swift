@@ -177,6 +177,7 @@ public struct JoinStage {
             let joinFull = try wh.meta("join_full"), joinFingerprint = try wh.meta("join_fingerprint")
             let full = lastSeq == nil || joinFull == "1" || joinFingerprint != fingerprint
             var orderWhere = "1", followWhere = "1"
+            var affected = 0   // components rebuilt by an incremental run
             if full {
                 // Rebuilt whole: dropping is cheaper than deleting row by row.
                 try db.execute("""
@@ -230,7 +231,7 @@ public struct JoinStage {
                     """)
                 orderWhere = "rowid IN (SELECT ref FROM j_orders)"
                 followWhere = "rowid IN (SELECT ref FROM j_follows)"
-                report.filesSkipped = try db.scalarInt("SELECT count(*) FROM j_comp")   // components rebuilt (for the log)
+                affected = try db.scalarInt("SELECT count(*) FROM j_comp")
             }
             phase(full ? "full rebuild" : "affected components")
 
@@ -397,9 +398,8 @@ public struct JoinStage {
             try wh.setMeta("join_fingerprint", fingerprint)
             let totalCustomers = try db.scalarInt("SELECT count(*) FROM int_customers")
             try wh.recordStage("join", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
-                               detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(report.filesSkipped) customers=\(totalCustomers)")
+                               detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(affected) customers=\(totalCustomers)")
             wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customers.count)", "identities": "\(g.count)"])
-            report.filesSkipped = 0
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
