@@ -188,7 +188,9 @@ def environment() -> dict:
             "python": platform.python_version(),
             "duckdb": versions[0] if versions else "", "pandas": versions[1] if len(versions) > 1 else "",
             "numpy": versions[2] if len(versions) > 2 else "",
-            "git": out(["git", "rev-parse", "--short", "HEAD"]) + (" (dirty)" if out(["git", "status", "--porcelain"]) else "")}
+            # dirty: uncommitted changes outside bench/ (the bench's own files do not change siyu)
+            "git": out(["git", "rev-parse", "--short", "HEAD"])
+            + (" (dirty)" if out(["git", "status", "--porcelain", "--", ".", ":(exclude)bench"]) else "")}
 
 
 def fmt_int(n) -> str:
