@@ -299,10 +299,19 @@ public struct JoinStage {
                 if o.payTs == f.payTs, o.platform == f.platform, try id(o) < id(f) { first[r] = i }
             }
             phase("first orders")
-            // Every component gets a fresh id; components with a qualifying order are customers.
+            // Customers (components with a qualifying order) in customer_key order.
+            let smallest = g.smallestNodes()
+            let roots = Array(first.keys)
+            let keys = Self.customerKeys(salt: p.salt, nodes: roots.map { g.string(smallest[$0]!) })
+            var customers: [(key: String, root: Int32)] = Array(zip(keys, roots))
+            customers.sort { $0.key < $1.key }
+            phase("customer keys")
+            // Every component gets a fresh id: customers first, in key order (so int_customers is
+            // written in both its primary key's and customer_key's order), then the others.
             var nextComponent = Int(try wh.meta("next_component") ?? "0") ?? 0
             var componentID: [Int32: Int] = [:]
             componentID.reserveCapacity(g.count)
+            for c in customers { componentID[c.root] = nextComponent; nextComponent += 1 }
             let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
             var nodeRows: [(String, Int)] = []
             nodeRows.reserveCapacity(g.count)
@@ -321,12 +330,6 @@ public struct JoinStage {
                 try (l.kind == 0 ? orderComponent : followComponent).run([.int(l.ref), .int(componentID[g.find(l.node)]!)])
             }
             phase("write nodes and links")
-            let smallest = g.smallestNodes()
-            let roots = Array(first.keys)
-            let keys = Self.customerKeys(salt: p.salt, nodes: roots.map { g.string(smallest[$0]!) })
-            var customers: [(key: String, root: Int32)] = Array(zip(keys, roots))
-            customers.sort { $0.key < $1.key }
-            phase("customer keys")
 
             // Fans: the earliest follow time per openid; its record's scene and QR fields.
             var fanRecord: [String: FollowRecord] = [:]
@@ -382,7 +385,9 @@ public struct JoinStage {
             var channelOfFollow: [String: String] = [:]
             let fans = fanRecord.values.sorted(by: { $0.openid < $1.openid })
             let fanKeys = Self.customerKeys(salt: p.salt, nodes: fans.map { "openid:" + $0.openid })
-            for (fi, f) in fans.enumerated() {
+            // Inserted in key order: appends to the primary key's B-tree.
+            for fi in fans.indices.sorted(by: { fanKeys[$0] < fanKeys[$1] }) {
+                let f = fans[fi]
                 let sig = "\(f.scene ?? "")\u{1f}\(f.qrScene ?? "")\u{1f}\(f.qrSceneStr ?? "")"
                 let channel = channelOfFollow[sig] ?? (p.channel(for: .follow, values: [f.scene, f.qrScene, f.qrSceneStr]) ?? p.fanDefaultChannel)
                 channelOfFollow[sig] = channel
@@ -392,6 +397,7 @@ public struct JoinStage {
             }
             phase("write fans")
             if full { try wh.createSchema() }   // the secondary indexes dropped for the bulk load
+            phase("indexes")
             try db.execute("DELETE FROM stg_replaced")
             try wh.setMeta("join_seq", String(cleanSeq))
             try wh.setMeta("join_full", "0")
@@ -401,6 +407,7 @@ public struct JoinStage {
                                detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(affected) customers=\(totalCustomers)")
             wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customers.count)", "identities": "\(g.count)"])
         }
+        phase("commit")
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
