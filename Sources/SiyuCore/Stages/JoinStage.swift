@@ -189,7 +189,7 @@ public struct JoinStage {
                 // far cheaper than a million random B-tree inserts).
                 try db.execute("""
                     DROP INDEX int_order_component_c; DROP INDEX int_follow_component_c;
-                    DROP INDEX int_purchases_customer; DROP INDEX int_fans_component;
+                    DROP INDEX int_fans_component;
                     """)
                 try wh.setMeta("next_component", "0")
             } else {
@@ -347,9 +347,11 @@ public struct JoinStage {
             let isCustomer = Set(first.keys)
 
             let insertPurchase = try db.prepare("INSERT INTO int_purchases VALUES(?,?,?,?,?,?)")
-            for o in qualifying {
-                let r = g.find(o.node)
-                try insertPurchase.run([.int(componentID[r]!), .text(platforms[o.platform]), .int(o.rowid), .int(o.payTs), .int(o.payTs / 86400), .int(o.netFen)])
+            // In primary key order (customer, order row): appends to the table's B-tree.
+            var purchaseRows = qualifying.map { (customer: componentID[g.find($0.node)]!, order: $0) }
+            purchaseRows.sort { ($0.customer, $0.order.rowid) < ($1.customer, $1.order.rowid) }
+            for (c, o) in purchaseRows {
+                try insertPurchase.run([.int(c), .text(platforms[o.platform]), .int(o.rowid), .int(o.payTs), .int(o.payTs / 86400), .int(o.netFen)])
                 report.rowsOut += 1
             }
             phase("write purchases")

@@ -26,7 +26,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "5"
+    public static let schemaVersion = "6"
 
     public func createSchema() throws {
         if try db.tableExists("siyu_meta") {
@@ -70,8 +70,8 @@ public final class Warehouse {
             first_ts INTEGER NOT NULL, first_day INTEGER NOT NULL, acquisition_platform TEXT NOT NULL, first_order_id TEXT NOT NULL,
             acquisition_channel TEXT NOT NULL, first_follow_ts INTEGER);
         CREATE TABLE IF NOT EXISTS int_purchases(customer_id INTEGER NOT NULL, platform TEXT NOT NULL, stg_order_rowid INTEGER NOT NULL,
-            pay_ts INTEGER NOT NULL, pay_day INTEGER NOT NULL, net_fen INTEGER NOT NULL);
-        CREATE INDEX IF NOT EXISTS int_purchases_customer ON int_purchases(customer_id);
+            pay_ts INTEGER NOT NULL, pay_day INTEGER NOT NULL, net_fen INTEGER NOT NULL,
+            PRIMARY KEY(customer_id, stg_order_rowid)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS int_nodes(node TEXT PRIMARY KEY, component INTEGER NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS int_order_component(ref INTEGER PRIMARY KEY, component INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS int_order_component_c ON int_order_component(component);
