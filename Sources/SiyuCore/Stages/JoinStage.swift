@@ -142,6 +142,8 @@ public struct JoinStage {
     }
 
     /// Identity node strings of an order row (buyer account, full mobiles; else the order itself).
+    /// The seeds of an incremental run; `run` builds the same nodes through `IdentityGraph` (the
+    /// nightly-equals-full tests hold the two to the same rule).
     static func orderNodes(platform: String, orderID: String, buyer: String?, phones: String) -> [String] {
         var nodes: [String] = []
         if let b = buyer, !b.isEmpty { nodes.append("acct:" + platform + ":" + b) }
