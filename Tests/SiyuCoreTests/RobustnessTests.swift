@@ -67,6 +67,7 @@ final class RobustnessTests: XCTestCase {
         try writeBytes("tmall/ExportOrderList202501041200.csv", Array(Self.tmallHeader.utf8) + [0x31, 0x2C, 0xFF, 0xFE, 0x0A])  // UTF-8 then junk
         try write("douyin/orders.csv", "订单编号,达人昵称,收货电话,实付,支付时间,流量来源,备注\nD1,小红,13900000002,88.50,2024-12-05 08:00:00,直播间,\nD2,小蓝,,12.00,2024-12-06 08:00:00,——,\n")
         try writeBytes("tmall/ExportOrderList202501051200.xlsx.csv", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00])  // a workbook renamed
+        try write("spend/jzt.csv", "京准通 推广报表\n时间范围: 2024-12-01 ~ 2024-12-31\ndate,channel,spend\n2024-12-02,京准通,5.00\n")   // preamble lines
         try write("spend/plain.csv", "date,channel,spend\n2024-12-01,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",10.00\n2024-12-01,合计,10.00\n")
 
         let r = try TestSupport.siyu(["run", "--pipeline", "p.toml"], cwd: dir)
@@ -87,6 +88,7 @@ final class RobustnessTests: XCTestCase {
         let reasons = Set(dq.filter { $0[0] == "ExportOrderList202501011200.csv" && !$0[6].isEmpty }.map { "\($0[6])=\($0[7])" })
         XCTAssertEqual(reasons, ["order_id_scientific=1", "bad_amount=1", "bad_date=1", "column_count=1"])
         XCTAssertTrue(dq.contains { $0[0] == "plain.csv" && $0[6] == "summary_row" && $0[7] == "1" }, "\(dq)")
+        XCTAssertTrue(dq.contains { $0[0] == "jzt.csv" && $0[2] == "spend_plain" && $0[3...5] == ["1", "1", "0"] }, "\(dq)")
         XCTAssertTrue(dq.contains { $0[0] == "ExportOrderList202501031200.csv" && $0[6] == "file_rejected" })
 
         // The generic source landed its orders with its own platform and rules.

@@ -134,6 +134,15 @@ final class FileParser: @unchecked Sendable {
         return nil
     }
 
+    /// The error for a file whose header (first line, or one of the few after it) matches no format.
+    func unknownFormat(_ m: (line: Int, nearest: String, missing: [String])) -> SiyuError {
+        .input(file: path, line: m.line, column: nil, message:
+            "unknown format for a \(source.kind.rawValue) source: the header matches no known export. Nearest: \(m.nearest), missing headers: \(m.missing.joined(separator: ", ")). Check the source's kind in the pipeline file, or declare a generic source with [source.columns]")
+    }
+
+    /// Lines above the header that are tolerated (a report title, a date range).
+    static let maxPreambleLines = 5
+
     private func parse() {
         if let kind = Self.workbookKind(path) {
             events.push(.failed(message: SiyuError.input(file: path, line: nil, column: nil, message:
@@ -148,6 +157,8 @@ final class FileParser: @unchecked Sendable {
         var header: HeaderMap?
         var rowsRead = 0
         var batch = RowBatch()
+        var preamble = 0
+        var firstMiss: (line: Int, nearest: String, missing: [String])?
         do {
             let reader = try UTF8ChunkReader(path: path)
             let parser = try CSVParser { [self] rec in
@@ -159,8 +170,14 @@ final class FileParser: @unchecked Sendable {
                         header = hm
                         events.push(.header(hm, layout: layout))
                     case let .unknown(nearest, missing):
-                        throw SiyuError.input(file: path, line: rec.line, column: nil, message:
-                            "unknown format for a \(source.kind.rawValue) source: the header matches no known export. Nearest: \(nearest?.id ?? "none"), missing headers: \(missing.joined(separator: ", ")). Check the source's kind in the pipeline file, or declare a generic source with [source.columns]")
+                        // Some back offices write a title or date-range line or two above the header
+                        // (京准通): look a few lines further before giving up.
+                        if firstMiss == nil { firstMiss = (rec.line, nearest?.id ?? "none", missing) }
+                        preamble += 1
+                        if preamble > Self.maxPreambleLines {
+                            let m = firstMiss!
+                            throw unknownFormat(m)
+                        }
                     }
                     return
                 }
@@ -193,6 +210,9 @@ final class FileParser: @unchecked Sendable {
             try reader.forEachChunk { try parser.feed($0) }
             try parser.finish()
             encoding = reader.encoding
+            if header == nil, let m = firstMiss {
+                throw unknownFormat(m)
+            }
             if header == nil {
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
                 throw SiyuError.input(file: path, line: nil, column: nil, message: size == 0
