@@ -187,23 +187,26 @@ public struct Pipeline: Sendable {
         sources.first { $0.kind == .followers }?.defaultChannel ?? "wechat_follow"
     }
 
-    /// Files matched by a source's globs, sorted, without duplicates.
-    public func files(of source: SourceConfig) -> [String] {
+    /// The paths one glob matches (a literal path that exists matches itself).
+    public static func matches(_ pattern: String) -> [String] {
         var out: [String] = []
-        for pattern in source.files {
-            var g = glob_t()
-            defer { globfree(&g) }
-            if glob(pattern, 0, nil, &g) == 0 {
-                for i in 0..<Int(g.gl_pathc) {
-                    if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
-                }
-            } else if FileManager.default.fileExists(atPath: pattern) {
-                out.append(pattern)
+        var g = glob_t()
+        defer { globfree(&g) }
+        if glob(pattern, 0, nil, &g) == 0 {
+            for i in 0..<Int(g.gl_pathc) {
+                if let p = g.gl_pathv[i] { out.append(String(cString: p)) }
             }
+        } else if FileManager.default.fileExists(atPath: pattern) {
+            out.append(pattern)
         }
-        // By name without extension first, so "X.csv" comes before its re-delivered copy "X (1).csv".
+        return out
+    }
+
+    /// Paths sorted and without duplicates, by name without extension first, so "X.csv" comes
+    /// before its re-delivered copy "X (1).csv".
+    public static func inDeliveryOrder(_ paths: [String]) -> [String] {
         func stem(_ p: String) -> String { (p as NSString).deletingPathExtension }
         var seen = Set<String>()
-        return out.sorted { (stem($0), $0) < (stem($1), $1) }.filter { seen.insert($0).inserted }
+        return paths.sorted { (stem($0), $0) < (stem($1), $1) }.filter { seen.insert($0).inserted }
     }
 }

@@ -13,11 +13,13 @@ public struct IngestStage {
         var report = StageReport(stage: "ingest")
         var work: [(String, SourceConfig)] = []
         for source in wh.pipeline.sources {
-            let files = wh.pipeline.files(of: source)
-            for pattern in source.files where wh.pipeline.files(of: SourceConfig(name: source.name, kind: source.kind, files: [pattern], defaultChannel: "", platform: "", columns: [:])).isEmpty {
-                wh.logger.warning("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"])
+            var matched: [String] = []
+            for pattern in source.files {
+                let m = Pipeline.matches(pattern)
+                if m.isEmpty { wh.logger.warning("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"]) }
+                matched += m
             }
-            work += files.map { ($0, source) }
+            work += Pipeline.inDeliveryOrder(matched).map { ($0, source) }
         }
         try wh.db.transaction {
             for (path, source) in work {

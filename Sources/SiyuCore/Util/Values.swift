@@ -57,13 +57,13 @@ public enum Values {
             if s == "-" || s == "--" { return .value(0) }
         }
         var i = 0
-        var negative = false, paren = false
+        var negative = false
         // Currency signs and a sign before the number.
         while i < u.count {
             if u[i] == 0x20 { i += 1 }
             else if u[i] == 0xEF, i + 2 < u.count, u[i + 1] == 0xBF, u[i + 2] == 0xA5 { i += 3 }   // ￥
             else if u[i] == 0xC2, i + 1 < u.count, u[i + 1] == 0xA5 { i += 2 }                      // ¥
-            else if u[i] == 0x28 { paren = true; negative = true; i += 1 }
+            else if u[i] == 0x28 { negative = true; i += 1 }   // (12.00) is negative
             else if u[i] == 0x2D { negative = true; i += 1 }
             else if u[i] == 0x2B { i += 1 }
             else { break }
@@ -91,7 +91,6 @@ public enum Values {
             i += 1
         }
         if !seenDigit { return .invalid }
-        _ = paren
         var v = intPart * 100
         if frac.count > 0 { v += frac[0] * 10 }
         if frac.count > 1 { v += frac[1] }
