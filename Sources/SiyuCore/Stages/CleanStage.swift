@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 
+struct OrderCountKey: Hashable { var fileID: Int, platform: String, status: String }
+
 /// One order after folding its item lines (stg_orders).
 public struct StagedOrder {
     public var platform: String
@@ -66,7 +68,7 @@ public struct CleanStage {
             let fingerprint = wh.pipeline.cleanFingerprint
             let full = try wh.meta("clean_fingerprint") != fingerprint
             if full {
-                try wh.db.execute("DROP INDEX IF EXISTS stg_orders_key; DELETE FROM stg_orders; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
+                try wh.db.execute("DROP INDEX IF EXISTS stg_orders_key; DELETE FROM stg_orders; DELETE FROM stg_order_counts; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
             }
             let files = try wh.db.prepare("""
                 SELECT file_id, source, kind, name, header, COALESCE(export_key, ''), first_rowid, last_rowid FROM raw_files
@@ -90,7 +92,9 @@ public struct CleanStage {
             let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,\(seq))")
             let noteReplaced = try wh.db.prepare("INSERT OR IGNORE INTO stg_replaced VALUES(?)")
             var seen = OrderKeySet()
-            let existing = try wh.db.prepare("SELECT obs, rowid FROM stg_orders WHERE platform=? AND order_id=?")
+            let existing = try wh.db.prepare("SELECT obs, rowid, file_id, status FROM stg_orders WHERE platform=? AND order_id=?")
+            // Orders per (file, platform, status), kept in step with stg_orders for data_quality and the report.
+            var counts: [OrderCountKey: Int] = [:]
             // Files are parsed on a worker thread with its own read connection (the raw rows were
             // committed by ingest) while this thread writes the results: two cores busy.
             let worker = CleanWorker(stage: self, files: files, dbPath: wh.db.path)
@@ -116,10 +120,13 @@ public struct CleanStage {
                         try existing.bind([.text(o.platform), .text(o.orderID)])
                         let found = try existing.step()
                         let current = found ? existing.text(0) : nil, currentRowID = found ? existing.int(1) : 0
-                        existing.reset()
+                        defer { existing.reset() }
                         if let current, current > obs { continue }
                         // The replaced observation's identity links must go: join looks at it again.
-                        if current != nil { try noteReplaced.run([.int(currentRowID)]) }
+                        if current != nil {
+                            try noteReplaced.run([.int(currentRowID)])
+                            counts[OrderCountKey(fileID: existing.int(2), platform: o.platform, status: existing.text(3)), default: 0] -= 1
+                        }
                     }
                     try insertOrder.run([
                         .text(o.platform), .text(o.orderID), .text(o.source), .int(o.fileID), .int(o.line), .optText(o.buyer),
@@ -127,10 +134,16 @@ public struct CleanStage {
                         .int(o.netFen), .optInt(o.createdTs), .optInt(o.payTs), .optInt(o.payTs.map { $0 / 86400 }),
                         .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows), .text(obs),
                     ])
+                    counts[OrderCountKey(fileID: o.fileID, platform: o.platform, status: o.status), default: 0] += 1
                 }
                 report.rowsOut += r.orders.count
             }
             if full { try wh.db.execute("CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id)") }
+            let addCount = try wh.db.prepare("""
+                INSERT INTO stg_order_counts VALUES(?,?,?,?) ON CONFLICT(file_id, platform, status) DO UPDATE SET orders = orders + excluded.orders
+                """)
+            for (k, n) in counts where n != 0 { try addCount.run([.int(k.fileID), .text(k.platform), .text(k.status), .int(n)]) }
+            try wh.db.execute("DELETE FROM stg_order_counts WHERE orders = 0")
             try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed'")
             try wh.setMeta("clean_fingerprint", fingerprint)
             wh.progress.clear()

@@ -22,7 +22,7 @@ enum DataQuality {
         var byFile: [Int: [(String, Int)]] = [:]
         for (f, r, n) in reasons { byFile[f, default: []].append((r, n)) }
         var orders: [Int: [String: Int]] = [:]
-        for (f, st, n) in try db.prepare("SELECT file_id, status, count(*) FROM stg_orders GROUP BY file_id, status").rows([], { ($0.int(0), $0.text(1), $0.int(2)) }) {
+        for (f, st, n) in try db.prepare("SELECT file_id, status, sum(orders) FROM stg_order_counts GROUP BY file_id, status").rows([], { ($0.int(0), $0.text(1), $0.int(2)) }) {
             orders[f, default: [:]][st] = n
         }
         for f in files {

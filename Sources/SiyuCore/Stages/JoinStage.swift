@@ -191,9 +191,12 @@ public struct JoinStage {
                 // far cheaper than a million random B-tree inserts).
                 try db.execute("""
                     DROP INDEX int_order_component_c; DROP INDEX int_follow_component_c;
-                    DROP INDEX int_fans_component;
+                    DROP INDEX int_fans_component; DROP INDEX int_fans_day;
                     """)
                 try wh.setMeta("next_component", "0")
+                // Aggregate state built on the old component ids is void: a new generation.
+                try db.execute("DELETE FROM int_retired")
+                try wh.setMeta("join_generation", String((Int(try wh.meta("join_generation") ?? "0") ?? 0) + 1))
             } else {
                 try db.execute("""
                     CREATE TEMP TABLE IF NOT EXISTS j_seed(node TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM j_seed;
@@ -230,6 +233,7 @@ public struct JoinStage {
                     DELETE FROM int_customers WHERE customer_id IN (SELECT component FROM j_comp);
                     DELETE FROM int_purchases WHERE customer_id IN (SELECT component FROM j_comp);
                     DELETE FROM int_fans WHERE component IN (SELECT component FROM j_comp);
+                    INSERT OR IGNORE INTO int_retired SELECT component FROM j_comp;
                     """)
                 orderWhere = "rowid IN (SELECT ref FROM j_orders)"
                 followWhere = "rowid IN (SELECT ref FROM j_follows)"

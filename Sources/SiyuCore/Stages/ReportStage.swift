@@ -31,7 +31,7 @@ public struct ReportStage {
             report.rowsIn += t.rows.count
             report.rowsOut += t.rows.count
         }
-        let statusCounts = try wh.db.prepare("SELECT platform, status, count(*) FROM stg_orders GROUP BY platform, status ORDER BY platform, status")
+        let statusCounts = try wh.db.prepare("SELECT platform, status, sum(orders) FROM stg_order_counts GROUP BY platform, status ORDER BY platform, status")
             .rows { ($0.text(0), $0.text(1), $0.int(2)) }
         let html = HTMLReport.render(tables: tables, pipelineName: wh.pipeline.name, asOf: try wh.meta("as_of") ?? "",
                                      period: wh.pipeline.period.rawValue, statusCounts: statusCounts)

@@ -26,7 +26,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "6"
+    public static let schemaVersion = "7"
 
     public func createSchema() throws {
         if try db.tableExists("siyu_meta") {
@@ -60,6 +60,8 @@ public final class Warehouse {
         CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id);
         CREATE INDEX IF NOT EXISTS stg_orders_seq ON stg_orders(seq);
         CREATE TABLE IF NOT EXISTS stg_replaced(rowid_replaced INTEGER PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS stg_order_counts(file_id INTEGER NOT NULL, platform TEXT NOT NULL, status TEXT NOT NULL,
+            orders INTEGER NOT NULL, PRIMARY KEY(file_id, platform, status)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS stg_follow_records(file_id INTEGER NOT NULL, line INTEGER NOT NULL, openid TEXT NOT NULL,
             unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT,
             seq INTEGER NOT NULL);
@@ -80,6 +82,8 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_id INTEGER, component INTEGER NOT NULL, first_follow_ts INTEGER NOT NULL,
             first_follow_day INTEGER NOT NULL, scene TEXT, qr_scene TEXT, qr_scene_str TEXT, fan_channel TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS int_fans_component ON int_fans(component);
+        CREATE INDEX IF NOT EXISTS int_fans_day ON int_fans(first_follow_day);
+        CREATE TABLE IF NOT EXISTS int_retired(component INTEGER PRIMARY KEY);
         """
         for t in Set(Self.rawTables.values) {
             sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"
