@@ -57,7 +57,8 @@ final class NightlyTests: XCTestCase {
         let nightly = try outputs(work.appendingPathComponent("build/sample/reports"))
         let status = try TestSupport.siyu(["status", "--pipeline", "pipelines/sample.toml"], cwd: work)
         XCTAssertTrue(status.stdout.contains("clean      ") && status.stdout.contains("incremental files="), status.stdout)
-        XCTAssertTrue(status.stdout.contains("incremental components="), "join ran incrementally: \(status.stdout)")
+        XCTAssertTrue(stageLine("join", status.stdout).contains("incremental components="), "join ran incrementally: \(status.stdout)")
+        XCTAssertTrue(stageLine("aggregate", status.stdout).contains("incremental components="), "aggregate ran incrementally: \(status.stdout)")
 
         _ = try run(["--full", "--warehouse", "build/full.sqlite", "--output", "build/full"])
         let full = try outputs(work.appendingPathComponent("build/full"))
@@ -70,15 +71,7 @@ final class NightlyTests: XCTestCase {
     /// observation links), splitting one customer into two, exactly as a full rebuild sees it.
     func testReplacedObservationSplitsACustomerIncrementally() throws {
         let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
-        try """
-            [pipeline]
-            warehouse = "w.sqlite"
-            output = "reports"
-            [[source]]
-            kind = "tmall"
-            files = ["t/*.csv"]
-            """.write(to: work.appendingPathComponent("p.toml"), atomically: true, encoding: .utf8)
-        try FileManager.default.createDirectory(at: work.appendingPathComponent("t"), withIntermediateDirectories: true)
+        try writePipeline(["tmall": "t"])
         try (header + "1,ann,10.00,交易成功,'13900000001,2025-01-05 10:00:00,0\n2,bob,20.00,交易成功,'13900000001,2025-02-05 10:00:00,0\n")
             .write(to: work.appendingPathComponent("t/ExportOrderList202502281200.csv"), atomically: true, encoding: .utf8)
         func summary(_ args: [String]) throws -> [[String]] {
@@ -99,6 +92,81 @@ final class NightlyTests: XCTestCase {
         XCTAssertEqual(night2.map { $0[3] }, ["0", "0"])
         let full = try summary(["--full", "--warehouse", "full.sqlite", "--output", "full"])
         XCTAssertEqual(night2, full)
+    }
+
+    /// p.toml with warehouse w.sqlite, output reports/, and one source per (kind, folder).
+    func writePipeline(_ sources: [String: String]) throws {
+        var toml = "[pipeline]\nwarehouse = \"w.sqlite\"\noutput = \"reports\"\n"
+        for (kind, dir) in sources.sorted(by: { $0.key > $1.key }) {
+            toml += "[[source]]\nkind = \"\(kind)\"\nfiles = [\"\(dir)/*.csv\"]\n"
+            try FileManager.default.createDirectory(at: work.appendingPathComponent(dir), withIntermediateDirectories: true)
+        }
+        try toml.write(to: work.appendingPathComponent("p.toml"), atomically: true, encoding: .utf8)
+    }
+
+    func stageLine(_ stage: String, _ status: String) -> String {
+        status.split(separator: "\n").first { $0.hasPrefix("  \(stage) ") }.map(String.init) ?? ""
+    }
+
+    /// The aggregate's nightly path: follows dated after the last purchase enter the outputs only
+    /// when the as-of date passes them (a customer becomes a fan for fan_lift, a prospect a fan),
+    /// and an analyst's `--as-of` in the past forces a full recount the next night. Each night's
+    /// outputs equal a full rebuild's on the same files; the fan counts are worked by hand.
+    func testFollowsAfterTheLastPurchaseEnterAsTheAsOfDateMoves() throws {
+        try writePipeline(["tmall": "t", "followers": "f"])
+        let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
+        func orders(_ name: String, _ rows: [(String, String, String, String)]) throws {
+            try (header + rows.map { "\($0.0),\($0.1),10.00,交易成功,'\($0.2),\($0.3) 10:00:00,0\n" }.joined())
+                .write(to: work.appendingPathComponent("t/\(name)"), atomically: true, encoding: .utf8)
+        }
+        // Noon in Shanghai on 2025-01-dd as a Unix time.
+        func noon(_ dd: Int) -> Int { (CivilDateTestDay.day(2025, 1, dd) * 86400) + 4 * 3600 }
+        // The follower list (exported 2025-01-25) arrives on night 1 with every follow.
+        try ("subscribe,openid,unionid,subscribe_time,subscribe_scene,qr_scene,qr_scene_str,mobile\n"
+             + "1,o1,,\(noon(7)),ADD_SCENE_QR_CODE,0,,13900000002\n"     // bob, already a customer (01-06)
+             + "1,o2,,\(noon(12)),ADD_SCENE_QR_CODE,0,,13900000003\n"    // carl, after his only purchase
+             + "1,o3,,\(noon(13)),ADD_SCENE_QR_CODE,0,,13900000004\n"    // dan, buys the next day
+             + "1,o4,,\(noon(20)),ADD_SCENE_QR_CODE,0,,\n")               // never buys
+            .write(to: work.appendingPathComponent("f/followers_20250125.csv"), atomically: true, encoding: .utf8)
+        try orders("ExportOrderList202501101200.csv", [("1", "ann", "13900000001", "2025-01-05"), ("2", "ann", "13900000001", "2025-01-10"),
+                                                        ("3", "bob", "13900000002", "2025-01-06"), ("4", "carl", "13900000003", "2025-01-08")])
+        func night(_ extra: [String] = [], mode: String) throws -> (fans: [String], lift: [[String]]) {
+            let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "p.toml"] + extra, cwd: work)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: work).stdout
+            XCTAssertTrue(stageLine("aggregate", status).contains("\(mode) components="), status)
+            let f = try TestSupport.siyu(["run", "--quiet", "--full", "--pipeline", "p.toml", "--warehouse", "full.sqlite", "--output", "full"] + extra, cwd: work)
+            XCTAssertEqual(f.status, 0, f.stderr)
+            let nightly = try outputs(work.appendingPathComponent("reports")), full = try outputs(work.appendingPathComponent("full"))
+            XCTAssertEqual(Set(nightly.keys), Set(full.keys))
+            for (name, data) in full where name != "index.html" {
+                XCTAssertEqual(nightly[name], data, "\(name) differs between nightly and full rebuild")
+            }
+            let fan = TestSupport.csvRows(try TestSupport.read(work.appendingPathComponent("reports/fan_conversion.csv")))
+            let lift = TestSupport.csvRows(try TestSupport.read(work.appendingPathComponent("reports/fan_lift.csv"))).dropFirst()
+            // follow_period, fan_channel, fans, already_customers, prospects, converted_7d
+            return (Array(fan.first { $0.count > 5 && $0[1] == "all" }?[2...5] ?? []), lift.map { Array($0[1...3]) })
+        }
+        // Night 1, as of 01-10: only o1 has followed. bob (one purchase day, followed 01-07) is a fan;
+        // carl's follow (01-12) is after the as-of date, so he is not yet.
+        var n = try night(mode: "full")
+        XCTAssertEqual(n.fans, ["1", "1", "0", "0"])
+        XCTAssertEqual(n.lift, [["fan", "1", "0"], ["non_fan", "2", "1"]])
+        // Night 2, as of 01-15: o2 and o3 enter; carl becomes a fan without any new order of his.
+        try orders("ExportOrderList202501151200.csv", [("5", "dan", "13900000004", "2025-01-14"), ("6", "ann", "13900000001", "2025-01-15")])
+        n = try night(mode: "incremental")
+        XCTAssertEqual(n.fans, ["3", "2", "1", "1"])
+        XCTAssertEqual(n.lift, [["fan", "3", "0"], ["non_fan", "1", "1"]])
+        // Night 3, as of 01-22: o4 enters, a prospect who has not bought.
+        try orders("ExportOrderList202501221200.csv", [("7", "eve", "13900000005", "2025-01-22")])
+        n = try night(mode: "incremental")
+        XCTAssertEqual(n.fans, ["4", "2", "2", "1"])
+        // An analyst looks back to 01-12 (purchases cut off: counted again in full), then the next
+        // night is back to the latest day (counted again in full, since the last run cut purchases).
+        n = try night(["--as-of", "2025-01-12"], mode: "full")
+        XCTAssertEqual(n.fans, ["2", "2", "0", "0"])
+        n = try night(mode: "full")
+        XCTAssertEqual(n.fans, ["4", "2", "2", "1"])
     }
 
     func testKilledRunsLeaveTheWarehouseConsistent() throws {
@@ -127,5 +195,16 @@ final class NightlyTests: XCTestCase {
         // And no leftover temporary files.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("build/sample/reports").path).filter { $0.contains(".tmp-") }
         XCTAssertEqual(leftovers, [])
+    }
+}
+
+/// Days since 1970-01-01 of a civil date, computed here independently of siyu's CivilDate.
+enum CivilDateTestDay {
+    static func day(_ y: Int, _ m: Int, _ d: Int) -> Int {
+        var c = DateComponents()
+        c.year = y; c.month = m; c.day = d
+        var cal = Calendar(identifier: .gregorian)
+        cal.timeZone = TimeZone(identifier: "UTC")!
+        return Int(cal.date(from: c)!.timeIntervalSince1970) / 86400
     }
 }

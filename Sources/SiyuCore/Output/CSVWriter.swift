@@ -50,6 +50,61 @@ public enum CSVWriter {
         if needsWork { out.append(contentsOf: safeCell(cell).utf8) } else { out.append(contentsOf: cell.utf8) }
     }
 
+    /// A CSV file written row by row to a temporary name, renamed into place by `finish`.
+    public final class Stream {
+        let path: String, tmp: String
+        var file: UnsafeMutablePointer<FILE>?
+        var buffer: [UInt8] = []
+        var failed = false
+
+        public init(path: String, header: [String]) throws {
+            self.path = path
+            tmp = path + ".tmp-\(getpid())"
+            file = fopen(tmp, "wb")
+            guard file != nil else {
+                throw SiyuError.input(file: tmp, line: nil, column: nil, message: "cannot write the output file; check that the output directory is writable")
+            }
+            buffer.reserveCapacity(1 << 20)
+            row(header)
+        }
+
+        public func row(_ r: [String]) {
+            for (k, cell) in r.enumerated() {
+                if k > 0 { buffer.append(0x2C) }
+                CSVWriter.append(cell, to: &buffer)
+            }
+            buffer.append(0x0D)
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 20 { flush() }
+        }
+
+        func flush() {
+            if let f = file, !buffer.isEmpty, fwrite(buffer, 1, buffer.count, f) != buffer.count { failed = true }
+            buffer.removeAll(keepingCapacity: true)
+        }
+
+        public func abandon() {
+            if let f = file { fclose(f); file = nil }
+            unlink(tmp)
+        }
+
+        public func finish() throws {
+            flush()
+            guard let f = file else { return }
+            file = nil
+            if fclose(f) != 0 || failed {
+                unlink(tmp)
+                throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot write the output file (disk full?)")
+            }
+            if rename(tmp, path) != 0 {
+                unlink(tmp)
+                throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot move the finished output into place (errno \(errno))")
+            }
+        }
+
+        deinit { if file != nil { abandon() } }
+    }
+
     /// Writes to a temporary name beside the target, then renames: readers never see half a file.
     public static func writeAtomically(_ text: String, to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"

@@ -38,12 +38,14 @@ public enum HTMLReport {
     """
 
     public static func render(tables: [String: OutputTable], pipelineName: String, asOf: String, period: String,
-                              statusCounts: [(String, String, Int)]) -> String {
+                              statusCounts: [(String, String, Int)], customers: (total: Int, repeaters: Int)? = nil) -> String {
+        // customer_summary may hold only the first rows; `customers` counts them all.
+        let customers = customers ?? tables["customer_summary"].map { t in (t.rows.count, t.rows.filter { (Int($0[3]) ?? 0) > 0 }.count) }
         var h = "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
         h += "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
         h += "<title>siyu report: \(escape(pipelineName))</title><style>\(css)</style></head><body>"
         h += "<header><h1>siyu 私域 report: \(escape(pipelineName))</h1><p>As of \(escape(asOf)) · periods: \(escape(period))</p></header><main>"
-        h += kpis(tables)
+        h += kpis(tables, customers: customers)
         if let t = tables["cohort_repurchase"] {
             h += section("Cohort repurchase", "Share of each cohort's new customers who bought again in later periods, on any platform (the `all` rows). Darker = higher retention; faded cells and italic rows are partial periods.", heatmap(t) + tableHTML(t, keyText: 2))
         }
@@ -64,7 +66,8 @@ public enum HTMLReport {
         }
         if let t = tables["customer_summary"] {
             let shown = OutputTable(name: t.name, columns: t.columns, rows: Array(t.rows.prefix(200)))
-            h += section("Customer summary", "One row per customer (opaque salted key, no personal data), lifetimes conventions. \(t.rows.count) customers; the first \(shown.rows.count) are shown, the CSV holds all.", tableHTML(shown, keyText: 3, total: t.rows.count))
+            let total = customers?.total ?? t.rows.count
+            h += section("Customer summary", "One row per customer (opaque salted key, no personal data), lifetimes conventions. \(total) customers; the first \(shown.rows.count) are shown, the CSV holds all.", tableHTML(shown, keyText: 3, total: total))
         }
         if let t = tables["data_quality"] {
             // The page shows the first 12 hex digits of each sha256; the CSV has them all.
@@ -85,12 +88,11 @@ public enum HTMLReport {
         "<section><h2>\(escape(title))</h2><p class=\"note\">\(escape(note))</p>\(body)</section>"
     }
 
-    static func kpis(_ tables: [String: OutputTable]) -> String {
+    static func kpis(_ tables: [String: OutputTable], customers: (total: Int, repeaters: Int)?) -> String {
         var items: [(String, String)] = []
-        if let s = tables["customer_summary"] {
-            items.append(("customers", String(s.rows.count)))
-            let repeaters = s.rows.filter { (Int($0[3]) ?? 0) > 0 }.count
-            items.append(("repeat customers", "\(repeaters) (\(Fmt.rate(repeaters, s.rows.count)))"))
+        if let s = customers {
+            items.append(("customers", String(s.total)))
+            items.append(("repeat customers", "\(s.repeaters) (\(Fmt.rate(s.repeaters, s.total)))"))
         }
         if let m = tables["platform_migration"],
            let r = m.rows.first(where: { $0[0] == "all" && $0[1] == "microstore" }) {

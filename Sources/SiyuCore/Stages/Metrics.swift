@@ -1,23 +1,453 @@
-/// The metric definitions of ../shared/METRICS.md, one function per output. Pure: data in, printed
-/// rows out. Per customer, purchase days are kept in flat arrays (CSR style), not dictionaries.
-struct Metrics {
-    let p: PeriodKind
-    let asOf: Int
-    let asOfPeriod: Int
-    let windowDays: Int
-    let loyalThreshold: Int
-    let platforms: [String]
-    let customers: [AggregateData.Customer]      // first purchase day <= as-of
-    let fans: [AggregateData.Fan]                // first follow day <= as-of, customer re-indexed
-    let spend: [AggregateData.Spend]             // spend day <= as-of
-    /// Purchases of customer c (day <= as-of) are purchases[start[c]..<start[c + 1]], by day.
-    let purchases: [AggregateData.Purchase]
-    let start: [Int]
-    /// Distinct purchase days of customer c are days[dayStart[c]..<dayStart[c + 1]], with their net.
-    let days: [Int32]
-    let dayNet: [Int]
-    let dayStart: [Int]
+/// The metric definitions of ../shared/METRICS.md as running sums. Every output is a sum over
+/// identity components of what each one contributes (`MetricState.apply`), so a nightly run can
+/// take out the contribution of the components the join rebuilt and add their new one, and a full
+/// rebuild is the same code adding every component once. Counts that METRICS.md makes cumulative
+/// (repeat customers up to an offset) are kept per offset and summed when printed, so that a later
+/// as-of date does not change what a component contributed.
 
+/// What the metrics need to know about one identity component, independent of the as-of date:
+/// its customer (when it has a qualifying order) and its fans. Stored in agg_facts.
+struct ComponentFacts {
+    struct Purchase { var day: Int32, platform: UInt8, net: Int }
+    struct Customer {
+        var key: String, platform: Int, channel: Int, firstDay: Int, firstFollowDay: Int?
+        var purchases: [Purchase]   // by day
+    }
+    struct Fan { var followDay: Int, channel: Int }
+    var component: Int
+    var customer: Customer?
+    var fans: [Fan] = []
+
+    func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        if let c = customer {
+            w.int(1); w.string(c.key); w.int(c.platform); w.int(c.channel); w.int(c.firstDay)
+            w.int(c.firstFollowDay == nil ? 0 : 1); w.int(c.firstFollowDay ?? 0)
+            w.int(c.purchases.count)
+            var prev = 0
+            for pu in c.purchases { w.int(Int(pu.day) - prev); prev = Int(pu.day); w.int(Int(pu.platform)); w.int(pu.net) }
+        } else {
+            w.int(0)
+        }
+        w.int(fans.count)
+        for f in fans { w.int(f.followDay); w.int(f.channel) }
+        return w.bytes
+    }
+
+    init(component: Int, customer: Customer?, fans: [Fan]) {
+        self.component = component
+        self.customer = customer
+        self.fans = fans
+    }
+
+    init(component: Int, bytes: [UInt8]) {
+        self.component = component
+        var r = ByteReader(bytes: bytes)
+        if r.int() == 1 {
+            let key = r.string(), platform = r.int(), channel = r.int(), firstDay = r.int()
+            let hasFollow = r.int() == 1, follow = r.int()
+            var ps: [Purchase] = []
+            let n = r.int()
+            ps.reserveCapacity(n)
+            var prev = 0
+            for _ in 0..<n {
+                prev += r.int()
+                let pl = r.int()
+                ps.append(Purchase(day: Int32(prev), platform: UInt8(pl), net: r.int()))
+            }
+            customer = Customer(key: key, platform: platform, channel: channel, firstDay: firstDay,
+                                firstFollowDay: hasFollow ? follow : nil, purchases: ps)
+        }
+        let nf = r.int()
+        for _ in 0..<nf { let d = r.int(); fans.append(Fan(followDay: d, channel: r.int())) }
+    }
+}
+
+/// Zigzag varints and length-prefixed UTF-8.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func int(_ v: Int) {
+        var u = UInt64(bitPattern: Int64((v << 1) ^ (v >> 63)))
+        while u >= 0x80 { bytes.append(UInt8(u & 0x7F) | 0x80); u >>= 7 }
+        bytes.append(UInt8(u))
+    }
+    mutating func string(_ s: String) { int(s.utf8.count); bytes.append(contentsOf: s.utf8) }
+}
+
+struct ByteReader {
+    let bytes: [UInt8]
+    var i = 0
+    mutating func int() -> Int {
+        var u: UInt64 = 0, shift: UInt64 = 0
+        while i < bytes.count {
+            let b = bytes[i]; i += 1
+            u |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        let v = Int64(bitPattern: u)
+        return Int((v >> 1) ^ -(v & 1))
+    }
+    mutating func string() -> String {
+        let n = int()
+        let s = String(decoding: bytes[i..<min(bytes.count, i + n)], as: UTF8.self)
+        i += n
+        return s
+    }
+}
+
+/// Names by small integer ids, in the order first seen; saved as the list of names.
+struct NameRegistry: Codable {
+    private(set) var names: [String] = []
+    private var ids: [String: Int] = [:]
+    init() {}
+    init(from decoder: Decoder) throws {
+        names = try decoder.singleValueContainer().decode([String].self)
+        for (i, n) in names.enumerated() { ids[n] = i }
+    }
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(names)
+    }
+    subscript(_ id: Int) -> String { names[id] }
+    mutating func id(_ name: String) -> Int {
+        if let i = ids[name] { return i }
+        names.append(name)
+        ids[name] = names.count - 1
+        return names.count - 1
+    }
+}
+
+/// A pair of integers as a dictionary key: (group, period), (channel, period), (cohort, group) ….
+struct Pair: Hashable, Codable {
+    var a: Int, b: Int
+    init(_ a: Int, _ b: Int) { self.a = a; self.b = b }
+}
+
+/// Adds v at index i, growing the array with zeros.
+@inline(__always) func bump(_ a: inout [Int], _ i: Int, _ v: Int) {
+    if i >= a.count { a.append(contentsOf: repeatElement(0, count: i - a.count + 1)) }
+    a[i] += v
+}
+
+/// The running sums behind every output, with the registries that facts refer to. Saved in
+/// agg_state between runs.
+struct MetricState: Codable {
+    static let version = 1
+    var version = MetricState.version
+    /// Period kind and windows: a change means a full rebuild.
+    var fingerprint: String
+    /// The join generation the component ids belong to.
+    var generation: String
+    /// The as-of date the sums were taken at (nil: no purchase at all).
+    var asOf: Int?
+    /// Every component with a smaller id has been added (agg_facts holds them).
+    var nextComponent = 0
+
+    var platforms = NameRegistry()
+    var channels = NameRegistry()
+    /// Qualifying purchases per day over all facts, whatever the as-of date (its last key is the
+    /// default as-of date).
+    var dayHist: [Int: Int] = [:]
+
+    struct CohortCell: Codable {
+        var members = 0
+        var active: [Int] = [], secondAt: [Int] = [], net: [Int] = []
+    }
+    struct PeriodCell: Codable { var buyers = 0, new = 0, repeaters = 0, net = 0 }
+    struct CPACell: Codable { var new = 0, firstRev = 0, rev = 0 }
+    struct FanCell: Codable {
+        var fans = 0, already = 0, c7 = 0, c30 = 0, c90 = 0, repeatFans = 0, loyal = 0
+        var lags: [Int: Int] = [:]   // days from follow to first purchase, of converted prospects
+    }
+    struct LiftCell: Codable { var n = 0, r = 0 }
+
+    /// Group 0 is `all`, 1 + i is platforms[i].
+    var cohorts: [Pair: CohortCell] = [:]          // (group, cohort period)
+    var periods: [Pair: PeriodCell] = [:]          // (group, period)
+    var acquired: [Int: Int] = [:]                 // group
+    var migration: [Pair: Int] = [:]               // (group, 0 = any | 1 + platform)
+    var cpa: [Pair: CPACell] = [:]                 // (channel, cohort period)
+    var fanCells: [Pair: FanCell] = [:]            // (channel, or -1 for all; follow period)
+    var lift: [Pair: LiftCell] = [:]               // (cohort period, 0 = fan | 1 = non_fan)
+    var purchasesOn: [Int: Int] = [:]              // platform -> qualifying purchases up to as-of
+
+    init(fingerprint: String, generation: String) {
+        self.fingerprint = fingerprint
+        self.generation = generation
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, fingerprint, generation, asOf, nextComponent, platforms, channels, dayHist
+        case cohorts, periods, acquired, migration, cpa, fanCells, lift, purchasesOn
+    }
+
+    mutating func platform(_ name: String) -> Int { platforms.id(name) }
+    mutating func channel(_ name: String) -> Int { channels.id(name) }
+
+    var maxDay: Int? { dayHist.keys.max() }
+
+    mutating func count(_ f: ComponentFacts, sign s: Int) {
+        for pu in f.customer?.purchases ?? [] {
+            let d = Int(pu.day)
+            let v = dayHist[d, default: 0] + s
+            if v == 0 { dayHist[d] = nil } else { dayHist[d] = v }
+        }
+    }
+
+    /// Adds (sign +1) or takes out (sign -1) what component f contributes to every output at asOf.
+    mutating func apply(_ f: ComponentFacts, sign s: Int, asOf: Int, p: PeriodKind, windowDays: Int, loyalThreshold: Int) {
+        var days: [Int] = [], dayNet: [Int] = []
+        var included = false
+        var firstDay = 0
+        if let c = f.customer, c.firstDay <= asOf {
+            included = true
+            firstDay = c.firstDay
+            var n = 0
+            for pu in c.purchases where Int(pu.day) <= asOf {
+                n += 1
+                purchasesOn[Int(pu.platform), default: 0] += s
+                if let last = days.last, last == Int(pu.day) { dayNet[dayNet.count - 1] += pu.net } else { days.append(Int(pu.day)); dayNet.append(pu.net) }
+            }
+            let ps = c.purchases[0..<n]
+            let cohort = p.index(ofDay: c.firstDay)
+            let groups = [0, 1 + c.platform]
+            // cohort_repurchase
+            for g in groups {
+                cohorts[Pair(g, cohort), default: CohortCell()].add(sign: s, cohort: cohort, days: days, dayNet: dayNet, p: p)
+            }
+            // repurchase_by_period: one period of purchases at a time (they are sorted by day).
+            var i = ps.startIndex
+            var periodDays = Array(repeating: 0, count: platforms.names.count + 1), periodNet = periodDays
+            var lastDay = Array(repeating: Int.min, count: platforms.names.count + 1)
+            while i < ps.endIndex {
+                let period = p.index(ofDay: Int(ps[i].day))
+                for g in periodDays.indices { periodDays[g] = 0; periodNet[g] = 0; lastDay[g] = Int.min }
+                while i < ps.endIndex, p.index(ofDay: Int(ps[i].day)) == period {
+                    let pu = ps[i]
+                    for g in [0, 1 + Int(pu.platform)] {
+                        if lastDay[g] != Int(pu.day) { periodDays[g] += 1; lastDay[g] = Int(pu.day) }
+                        periodNet[g] += pu.net
+                    }
+                    i += 1
+                }
+                for g in periodDays.indices where periodDays[g] > 0 {
+                    periods[Pair(g, period), default: PeriodCell()].add(sign: s, isNew: period == cohort, repeated: periodDays[g] >= 2, net: periodNet[g])
+                }
+            }
+            // platform_migration
+            var on = Set<Int>()
+            for pu in ps where Int(pu.day) > c.firstDay { on.insert(Int(pu.platform)) }
+            for g in groups {
+                acquired[g, default: 0] += s
+                if days.count >= 2 { migration[Pair(g, 0), default: 0] += s }
+                for pl in on { migration[Pair(g, 1 + pl), default: 0] += s }
+            }
+            // channel_cpa
+            var windowNet = 0
+            for k in days.indices where days[k] - c.firstDay < windowDays { windowNet += dayNet[k] }
+            cpa[Pair(c.channel, cohort), default: CPACell()].add(sign: s, firstRev: dayNet[0], rev: windowNet)
+            // fan_lift: a fan when the first follow is on or before the second purchase day (or the as-of date).
+            let isFan = c.firstFollowDay.map { $0 <= (days.count >= 2 ? days[1] : asOf) } ?? false
+            lift[Pair(cohort, isFan ? 0 : 1), default: LiftCell()].add(sign: s, repeated: days.count >= 2 && days[1] - days[0] <= 179)
+        }
+        // fan_conversion
+        for fan in f.fans where fan.followDay <= asOf {
+            let k = p.index(ofDay: fan.followDay)
+            var after = 0
+            if included { for d in days.reversed() { if d >= fan.followDay { after += 1 } else { break } } }
+            for ch in [-1, fan.channel] {
+                fanCells[Pair(ch, k), default: FanCell()].add(sign: s, customerFirstDay: included ? firstDay : nil, followDay: fan.followDay,
+                                                             daysAfter: after, loyalThreshold: loyalThreshold)
+            }
+        }
+    }
+
+    // MARK: printing
+
+    var firstCohort: Int? { cohorts.filter { $0.key.a == 0 && $0.value.members > 0 }.map(\.key.b).min() }
+
+    /// Names of the platforms with a qualifying order up to the as-of date, in name order, with their group.
+    var usedPlatforms: [(name: String, group: Int)] {
+        purchasesOn.filter { $0.value > 0 }.map { (platforms[$0.key], 1 + $0.key) }.sorted { $0.name < $1.name }
+    }
+    var groupsPrinted: [(name: String, group: Int)] { [("all", 0)] + usedPlatforms }
+
+    func tables(asOf: Int, p: PeriodKind, windowDays: Int, spend: [(day: Int, channel: String, fen: Int)]) -> [OutputTable] {
+        let asOfPeriod = p.index(ofDay: asOf)
+        func partial(_ period: Int) -> String { Fmt.bool(p.lastDay(period) > asOf) }
+        var out: [OutputTable] = []
+
+        // cohort_repurchase
+        var t = OutputTable(name: "cohort_repurchase", columns: Metrics.cohortColumns)
+        let first = firstCohort
+        if let first {
+            for (name, g) in groupsPrinted {
+                for cohort in first...asOfPeriod {
+                    let cell = cohorts[Pair(g, cohort)] ?? CohortCell()
+                    let n = cell.members
+                    var repeatCum = 0
+                    for k in 0...(asOfPeriod - cohort) {
+                        repeatCum += k < cell.secondAt.count ? cell.secondAt[k] : 0
+                        let act = k == 0 ? n : (k < cell.active.count ? cell.active[k] : 0)
+                        let net = k < cell.net.count ? cell.net[k] : 0
+                        t.rows.append([p.label(cohort), name, String(k), String(n), String(act), Fmt.rate(act, n),
+                                       String(repeatCum), Fmt.rate(repeatCum, n), Fmt.yuan(net), partial(cohort + k)])
+                    }
+                }
+            }
+        }
+        out.append(t)
+
+        // repurchase_by_period
+        t = OutputTable(name: "repurchase_by_period", columns: Metrics.periodColumns)
+        if let first {
+            for period in first...asOfPeriod {
+                for (name, g) in groupsPrinted {
+                    let c = periods[Pair(g, period)] ?? PeriodCell()
+                    let returning = c.buyers - c.new
+                    t.rows.append([p.label(period), name, String(c.buyers), String(c.new), String(returning),
+                                   Fmt.rate(returning, c.buyers), String(c.repeaters), Fmt.rate(c.repeaters, c.buyers),
+                                   Fmt.yuan(c.net), partial(period)])
+                }
+            }
+        }
+        out.append(t)
+
+        // platform_migration
+        t = OutputTable(name: "platform_migration", columns: Metrics.migrationColumns)
+        for (name, g) in groupsPrinted {
+            for (rname, r) in [("any", 0)] + usedPlatforms {
+                let n = migration[Pair(g, r)] ?? 0, a = acquired[g] ?? 0
+                t.rows.append([name, rname, String(a), String(n), Fmt.rate(n, a)])
+            }
+        }
+        out.append(t)
+
+        // channel_cpa
+        t = OutputTable(name: "channel_cpa", columns: Metrics.cpaColumns)
+        let spendStarts = spend.map { p.index(ofDay: $0.day) }
+        if let firstCPA = ([first].compactMap { $0 } + spendStarts).min() {
+            var newByChannel: [Int: Int] = [:]
+            for (k, c) in cpa { newByChannel[k.a, default: 0] += c.new }
+            var spendCells: [String: [Int: Int]] = [:]
+            for s in spend { spendCells[s.channel, default: [:]][p.index(ofDay: s.day), default: 0] += s.fen }
+            let customerChannels = newByChannel.filter { $0.value > 0 }.map { channels[$0.key] }
+            let names = Set(customerChannels).union(spendCells.keys).sorted()
+            var idx: [String: Int] = [:]
+            for (i, c) in channels.names.enumerated() { idx[c] = i }
+            func row(_ period: Int, _ name: String, _ spend: Int, _ c: CPACell) -> [String] {
+                [p.label(period), name, Fmt.yuan(spend), String(c.new), Fmt.yuanPer(spend, c.new), Fmt.yuan(c.firstRev),
+                 Fmt.yuan(c.rev), c.new == 0 || spend == 0 ? "" : Fmt.rate(c.rev, spend),
+                 Fmt.bool(p.lastDay(period) + windowDays - 1 <= asOf)]
+            }
+            for period in firstCPA...asOfPeriod {
+                var blended = CPACell(), blendedSpend = 0
+                for name in names {
+                    let c = idx[name].flatMap { cpa[Pair($0, period)] } ?? CPACell()
+                    let sp = spendCells[name]?[period] ?? 0
+                    blended.new += c.new; blended.firstRev += c.firstRev; blended.rev += c.rev; blendedSpend += sp
+                    t.rows.append(row(period, name, sp, c))
+                }
+                t.rows.append(row(period, "blended", blendedSpend, blended))
+            }
+        }
+        out.append(t)
+
+        // fan_conversion
+        t = OutputTable(name: "fan_conversion", columns: Metrics.fanColumns)
+        if let firstFan = fanCells.filter({ $0.key.a == -1 && $0.value.fans > 0 }).map(\.key.b).min() {
+            var fansByChannel: [Int: Int] = [:]
+            for (k, c) in fanCells where k.a >= 0 { fansByChannel[k.a, default: 0] += c.fans }
+            let named = fansByChannel.filter { $0.value > 0 }.map { (channels[$0.key], $0.key) }.sorted { $0.0 < $1.0 }
+            for period in firstFan...asOfPeriod {
+                for (name, ch) in [("all", -1)] + named {
+                    let c = fanCells[Pair(ch, period)] ?? FanCell()
+                    let prospects = c.fans - c.already
+                    var lags: [Int] = []
+                    for (lag, n) in c.lags where n > 0 { lags.append(contentsOf: repeatElement(lag, count: n)) }
+                    t.rows.append([p.label(period), name, String(c.fans), String(c.already), String(prospects), String(c.c7), String(c.c30),
+                                   String(c.c90), Fmt.rate(c.c30, prospects), String(c.repeatFans), String(c.loyal), Fmt.median(lags),
+                                   Fmt.bool(p.lastDay(period) + 29 <= asOf)])
+                }
+            }
+        }
+        out.append(t)
+
+        // fan_lift
+        t = OutputTable(name: "fan_lift", columns: Metrics.liftColumns)
+        if let first {
+            for cohort in first...asOfPeriod {
+                for (g, group) in ["fan", "non_fan"].enumerated() {
+                    let c = lift[Pair(cohort, g)] ?? LiftCell()
+                    t.rows.append([p.label(cohort), group, String(c.n), String(c.r), Fmt.rate(c.r, c.n),
+                                   Fmt.bool(p.lastDay(cohort) + 179 <= asOf)])
+                }
+            }
+        }
+        out.append(t)
+        return out
+    }
+}
+
+extension MetricState.CohortCell {
+    mutating func add(sign s: Int, cohort: Int, days: [Int], dayNet: [Int], p: PeriodKind) {
+        members += s
+        var lastOff = -1
+        for k in days.indices {
+            let off = p.index(ofDay: days[k]) - cohort
+            bump(&net, off, s * dayNet[k])
+            if off != lastOff { bump(&active, off, s); lastOff = off }
+        }
+        if days.count >= 2 { bump(&secondAt, p.index(ofDay: days[1]) - cohort, s) }
+    }
+}
+
+extension MetricState.PeriodCell {
+    mutating func add(sign s: Int, isNew: Bool, repeated: Bool, net n: Int) {
+        buyers += s
+        if isNew { new += s }
+        if repeated { repeaters += s }
+        net += s * n
+    }
+}
+
+extension MetricState.CPACell {
+    mutating func add(sign s: Int, firstRev f: Int, rev r: Int) {
+        new += s
+        firstRev += s * f
+        rev += s * r
+    }
+}
+
+extension MetricState.LiftCell {
+    mutating func add(sign s: Int, repeated: Bool) {
+        n += s
+        if repeated { r += s }
+    }
+}
+
+extension MetricState.FanCell {
+    mutating func add(sign s: Int, customerFirstDay: Int?, followDay: Int, daysAfter: Int, loyalThreshold: Int) {
+        fans += s
+        guard let fd = customerFirstDay else { return }
+        if fd < followDay {
+            already += s
+        } else {
+            let lag = fd - followDay
+            if lag < 7 { c7 += s }
+            if lag < 30 { c30 += s }
+            if lag < 90 { c90 += s }
+            let v = lags[lag, default: 0] + s
+            if v == 0 { lags[lag] = nil } else { lags[lag] = v }
+        }
+        if daysAfter >= 2 { repeatFans += s }
+        if daysAfter >= loyalThreshold { loyal += s }
+    }
+}
+
+/// Column names of every output (METRICS.md order, extra columns after).
+enum Metrics {
     static let cohortColumns = ["cohort", "acquisition_platform", "period_offset", "cohort_customers", "active_customers",
                                 "retention_rate", "repeat_customers", "cumulative_repeat_rate", "net_revenue", "partial"]
     static let periodColumns = ["period", "platform", "buyers", "new_buyers", "returning_buyers", "returning_share",
@@ -32,322 +462,19 @@ struct Metrics {
     static func emptyTables() -> [OutputTable] {
         [OutputTable(name: "cohort_repurchase", columns: cohortColumns), OutputTable(name: "repurchase_by_period", columns: periodColumns),
          OutputTable(name: "platform_migration", columns: migrationColumns), OutputTable(name: "channel_cpa", columns: cpaColumns),
-         OutputTable(name: "fan_conversion", columns: fanColumns), OutputTable(name: "fan_lift", columns: liftColumns),
-         OutputTable(name: "customer_summary", columns: summaryColumns)]
+         OutputTable(name: "fan_conversion", columns: fanColumns), OutputTable(name: "fan_lift", columns: liftColumns)]
     }
 
-    init(data: AggregateData, pipeline: Pipeline, asOf: Int) {
-        p = pipeline.period
-        self.asOf = asOf
-        asOfPeriod = p.index(ofDay: asOf)
-        windowDays = pipeline.windowDays
-        loyalThreshold = pipeline.loyalThreshold
-        // Customers whose first purchase day is on or before the as-of date, re-indexed densely.
-        var newIndex = Array(repeating: -1, count: data.customers.count)
-        var cs: [AggregateData.Customer] = []
-        for (i, c) in data.customers.enumerated() where c.firstDay <= asOf {
-            newIndex[i] = cs.count
-            cs.append(c)
+    /// customer_summary's stored part (all but T and is_fan, which depend on the as-of date only
+    /// through the first follow day): frequency, recency, monetary value from purchase days up to asOf.
+    static func summary(_ c: ComponentFacts.Customer, asOf: Int) -> (frequency: Int, recency: Int, monetary: String) {
+        var days = 0, lastDay = Int.min, firstDayNet = 0, total = 0
+        for pu in c.purchases where Int(pu.day) <= asOf {
+            if Int(pu.day) != lastDay { days += 1; lastDay = Int(pu.day) }
+            if days == 1 { firstDayNet += pu.net }
+            total += pu.net
         }
-        customers = cs
-        // Counting sort of purchases by customer, then by day within a customer.
-        var counts = Array(repeating: 0, count: cs.count + 1)
-        var kept: [AggregateData.Purchase] = []
-        kept.reserveCapacity(data.purchases.count)
-        var used = Array(repeating: false, count: data.platforms.count)
-        for var pu in data.purchases where Int(pu.day) <= asOf {
-            let c = newIndex[Int(pu.customer)]
-            guard c >= 0 else { continue }
-            pu.customer = Int32(c)
-            kept.append(pu)
-            counts[c + 1] += 1
-            used[Int(pu.platform)] = true
-        }
-        for i in 0..<cs.count { counts[i + 1] += counts[i] }
-        start = counts
-        var cursor = counts
-        var sorted = kept
-        for pu in kept {
-            sorted[cursor[Int(pu.customer)]] = pu
-            cursor[Int(pu.customer)] += 1
-        }
-        var ds: [Int32] = [], dn: [Int] = [], dStart = [0]
-        ds.reserveCapacity(kept.count)
-        dn.reserveCapacity(kept.count)
-        for c in 0..<cs.count {
-            sorted[counts[c]..<counts[c + 1]].sort { $0.day < $1.day }
-            for pu in sorted[counts[c]..<counts[c + 1]] {
-                if ds.count > dStart[c], ds[ds.count - 1] == pu.day { dn[dn.count - 1] += pu.net } else { ds.append(pu.day); dn.append(pu.net) }
-            }
-            dStart.append(ds.count)
-        }
-        purchases = sorted
-        days = ds
-        dayNet = dn
-        dayStart = dStart
-        // Platforms listed: those with a qualifying order up to the as-of date (indexes keep data's order).
-        platforms = data.platforms
-        self.usedPlatforms = used.enumerated().filter { $0.element }.map { $0.offset }
-        fans = data.fans.filter { $0.followDay <= asOf }.map { f in
-            var g = f
-            g.customer = f.customer.flatMap { newIndex[$0] >= 0 ? newIndex[$0] : nil }
-            return g
-        }
-        spend = data.spend.filter { $0.day <= asOf }
-    }
-
-    /// Indexes of the platforms listed in outputs, in name order.
-    let usedPlatforms: [Int]
-
-    func partial(_ period: Int) -> String { Fmt.bool(p.lastDay(period) > asOf) }
-    var firstCohort: Int? { customers.map { p.index(ofDay: $0.firstDay) }.min() }
-    func dayCount(_ c: Int) -> Int { dayStart[c + 1] - dayStart[c] }
-    func day(_ c: Int, _ k: Int) -> Int { Int(days[dayStart[c] + k]) }
-
-    // MARK: cohort_repurchase
-
-    func cohortRepurchase() -> OutputTable {
-        var t = OutputTable(name: "cohort_repurchase", columns: Self.cohortColumns)
-        guard let first = firstCohort else { return t }
-        let nCohorts = asOfPeriod - first + 1
-        // Group 0 is `all`, group 1 + i is platform i. Per (group, cohort, offset).
-        let groups = platforms.count + 1
-        var members = Array(repeating: 0, count: groups * nCohorts)
-        var active = Array(repeating: 0, count: groups * nCohorts * nCohorts)
-        var net = Array(repeating: 0, count: groups * nCohorts * nCohorts)
-        var secondAt = Array(repeating: 0, count: groups * nCohorts * nCohorts)
-        for c in customers.indices {
-            let cohort = p.index(ofDay: customers[c].firstDay) - first
-            for g in [0, 1 + customers[c].platform] {
-                members[g * nCohorts + cohort] += 1
-                let base = (g * nCohorts + cohort) * nCohorts
-                var lastK = -1
-                for k in dayStart[c]..<dayStart[c + 1] {
-                    let off = p.index(ofDay: Int(days[k])) - first - cohort
-                    net[base + off] += dayNet[k]
-                    if off != lastK { active[base + off] += 1; lastK = off }
-                }
-                if dayCount(c) >= 2 { secondAt[base + p.index(ofDay: day(c, 1)) - first - cohort] += 1 }
-            }
-        }
-        for g in [0] + usedPlatforms.map({ $0 + 1 }) {
-            let name = g == 0 ? "all" : platforms[g - 1]
-            for cohort in 0..<nCohorts {
-                let n = members[g * nCohorts + cohort]
-                let base = (g * nCohorts + cohort) * nCohorts
-                var repeatCum = 0
-                for k in 0..<(nCohorts - cohort) {
-                    repeatCum += secondAt[base + k]
-                    let act = k == 0 ? n : active[base + k]
-                    t.rows.append([p.label(first + cohort), name, String(k), String(n), String(act), Fmt.rate(act, n),
-                                   String(repeatCum), Fmt.rate(repeatCum, n), Fmt.yuan(net[base + k]), partial(first + cohort + k)])
-                }
-            }
-        }
-        return t
-    }
-
-    // MARK: repurchase_by_period
-
-    func repurchaseByPeriod() -> OutputTable {
-        var t = OutputTable(name: "repurchase_by_period", columns: Self.periodColumns)
-        guard let first = firstCohort else { return t }
-        let nPeriods = asOfPeriod - first + 1
-        let groups = platforms.count + 1
-        var buyers = Array(repeating: 0, count: groups * nPeriods), new = buyers, repeaters = buyers, net = buyers
-        var periodDays = Array(repeating: 0, count: groups), periodNet = periodDays, lastDay = periodDays
-        for c in customers.indices {
-            let firstPeriod = p.index(ofDay: customers[c].firstDay) - first
-            var i = start[c]
-            while i < start[c + 1] {
-                // One period of this customer's purchases at a time (they are sorted by day).
-                let period = p.index(ofDay: Int(purchases[i].day)) - first
-                for g in 0..<groups { periodDays[g] = 0; periodNet[g] = 0; lastDay[g] = Int.min }
-                while i < start[c + 1], p.index(ofDay: Int(purchases[i].day)) - first == period {
-                    let pu = purchases[i]
-                    for g in [0, 1 + Int(pu.platform)] {
-                        if lastDay[g] != Int(pu.day) { periodDays[g] += 1; lastDay[g] = Int(pu.day) }
-                        periodNet[g] += pu.net
-                    }
-                    i += 1
-                }
-                for g in 0..<groups where periodDays[g] > 0 {
-                    let cell = g * nPeriods + period
-                    buyers[cell] += 1
-                    if period == firstPeriod { new[cell] += 1 }
-                    if periodDays[g] >= 2 { repeaters[cell] += 1 }
-                    net[cell] += periodNet[g]
-                }
-            }
-        }
-        for period in 0..<nPeriods {
-            for g in [0] + usedPlatforms.map({ $0 + 1 }) {
-                let cell = g * nPeriods + period
-                let returning = buyers[cell] - new[cell]
-                t.rows.append([p.label(first + period), g == 0 ? "all" : platforms[g - 1], String(buyers[cell]), String(new[cell]), String(returning),
-                               Fmt.rate(returning, buyers[cell]), String(repeaters[cell]), Fmt.rate(repeaters[cell], buyers[cell]),
-                               Fmt.yuan(net[cell]), partial(first + period)])
-            }
-        }
-        return t
-    }
-
-    // MARK: platform_migration
-
-    func platformMigration() -> OutputTable {
-        var t = OutputTable(name: "platform_migration", columns: Self.migrationColumns)
-        let groups = platforms.count + 1
-        // [acquisition group][repurchase column]: column 0 is `any`, 1 + i is platform i.
-        var acquired = Array(repeating: 0, count: groups)
-        var counts = Array(repeating: 0, count: groups * groups)
-        var on = Array(repeating: false, count: platforms.count)
-        for c in customers.indices {
-            let firstDay = customers[c].firstDay
-            for i in on.indices { on[i] = false }
-            for i in start[c]..<start[c + 1] where Int(purchases[i].day) > firstDay { on[Int(purchases[i].platform)] = true }
-            for g in [0, 1 + customers[c].platform] {
-                acquired[g] += 1
-                if dayCount(c) >= 2 { counts[g * groups] += 1 }
-                for pl in on.indices where on[pl] { counts[g * groups + 1 + pl] += 1 }
-            }
-        }
-        for g in [0] + usedPlatforms.map({ $0 + 1 }) {
-            for r in [0] + usedPlatforms.map({ $0 + 1 }) {
-                let n = counts[g * groups + r]
-                t.rows.append([g == 0 ? "all" : platforms[g - 1], r == 0 ? "any" : platforms[r - 1], String(acquired[g]), String(n), Fmt.rate(n, acquired[g])])
-            }
-        }
-        return t
-    }
-
-    // MARK: channel_cpa
-
-    func channelCPA() -> OutputTable {
-        var t = OutputTable(name: "channel_cpa", columns: Self.cpaColumns)
-        let starts = customers.map { p.index(ofDay: $0.firstDay) } + spend.map { p.index(ofDay: $0.day) }
-        guard let first = starts.min() else { return t }
-        let channels = Set(customers.map(\.channel)).union(spend.map(\.channel)).sorted()
-        var channelIndex: [String: Int] = [:]
-        for (i, c) in channels.enumerated() { channelIndex[c] = i }
-        let nPeriods = asOfPeriod - first + 1
-        struct Cell { var spend = 0, new = 0, firstRev = 0, rev = 0 }
-        var cells = Array(repeating: Cell(), count: channels.count * nPeriods)
-        for s in spend { cells[channelIndex[s.channel]! * nPeriods + p.index(ofDay: s.day) - first].spend += s.fen }
-        for c in customers.indices {
-            let cu = customers[c]
-            let cell = channelIndex[cu.channel]! * nPeriods + p.index(ofDay: cu.firstDay) - first
-            cells[cell].new += 1
-            cells[cell].firstRev += dayNet[dayStart[c]]
-            for k in dayStart[c]..<dayStart[c + 1] where Int(days[k]) - cu.firstDay < windowDays { cells[cell].rev += dayNet[k] }
-        }
-        func row(_ period: Int, _ name: String, _ c: Cell) -> [String] {
-            [p.label(period), name, Fmt.yuan(c.spend), String(c.new), Fmt.yuanPer(c.spend, c.new), Fmt.yuan(c.firstRev),
-             Fmt.yuan(c.rev), c.new == 0 || c.spend == 0 ? "" : Fmt.rate(c.rev, c.spend),
-             Fmt.bool(p.lastDay(period) + windowDays - 1 <= asOf)]
-        }
-        for period in 0..<nPeriods {
-            var blended = Cell()
-            for (ci, ch) in channels.enumerated() {
-                let c = cells[ci * nPeriods + period]
-                blended.spend += c.spend; blended.new += c.new; blended.firstRev += c.firstRev; blended.rev += c.rev
-                t.rows.append(row(first + period, ch, c))
-            }
-            t.rows.append(row(first + period, "blended", blended))
-        }
-        return t
-    }
-
-    // MARK: fan_conversion
-
-    /// Purchase days of customer c on or after `day`.
-    func daysOnOrAfter(_ c: Int, _ day: Int) -> Int {
-        var lo = dayStart[c], hi = dayStart[c + 1]
-        while lo < hi { let mid = (lo + hi) / 2; if Int(days[mid]) < day { lo = mid + 1 } else { hi = mid } }
-        return dayStart[c + 1] - lo
-    }
-
-    func fanConversion() -> OutputTable {
-        var t = OutputTable(name: "fan_conversion", columns: Self.fanColumns)
-        guard let first = fans.map({ p.index(ofDay: $0.followDay) }).min() else { return t }
-        let channels = ["all"] + Set(fans.map(\.channel)).sorted()
-        var channelIndex: [String: Int] = [:]
-        for (i, c) in channels.enumerated() { channelIndex[c] = i }
-        let nPeriods = asOfPeriod - first + 1
-        struct Cell { var fans = 0, already = 0, c7 = 0, c30 = 0, c90 = 0, repeatFans = 0, loyal = 0; var toFirst: [Int] = [] }
-        var cells = Array(repeating: Cell(), count: channels.count * nPeriods)
-        for f in fans {
-            let k = p.index(ofDay: f.followDay) - first
-            for ci in [0, channelIndex[f.channel]!] {
-                let i = ci * nPeriods + k
-                cells[i].fans += 1
-                guard let c = f.customer else { continue }
-                let fd = customers[c].firstDay
-                if fd < f.followDay {
-                    cells[i].already += 1
-                } else {
-                    let lag = fd - f.followDay
-                    if lag < 7 { cells[i].c7 += 1 }
-                    if lag < 30 { cells[i].c30 += 1 }
-                    if lag < 90 { cells[i].c90 += 1 }
-                    cells[i].toFirst.append(lag)
-                }
-                let after = daysOnOrAfter(c, f.followDay)
-                if after >= 2 { cells[i].repeatFans += 1 }
-                if after >= loyalThreshold { cells[i].loyal += 1 }
-            }
-        }
-        for period in 0..<nPeriods {
-            for (ci, ch) in channels.enumerated() {
-                let c = cells[ci * nPeriods + period]
-                let prospects = c.fans - c.already
-                t.rows.append([p.label(first + period), ch, String(c.fans), String(c.already), String(prospects), String(c.c7), String(c.c30),
-                               String(c.c90), Fmt.rate(c.c30, prospects), String(c.repeatFans), String(c.loyal), Fmt.median(c.toFirst),
-                               Fmt.bool(p.lastDay(first + period) + 29 <= asOf)])
-            }
-        }
-        return t
-    }
-
-    // MARK: fan_lift
-
-    func isFanForLift(_ c: Int) -> Bool {
-        guard let f = customers[c].firstFollowDay else { return false }
-        return f <= (dayCount(c) >= 2 ? day(c, 1) : asOf)
-    }
-
-    func fanLift() -> OutputTable {
-        var t = OutputTable(name: "fan_lift", columns: Self.liftColumns)
-        guard let first = firstCohort else { return t }
-        let nCohorts = asOfPeriod - first + 1
-        var n = Array(repeating: 0, count: nCohorts * 2), r = n   // index cohort * 2 + (fan ? 0 : 1)
-        for c in customers.indices {
-            let i = (p.index(ofDay: customers[c].firstDay) - first) * 2 + (isFanForLift(c) ? 0 : 1)
-            n[i] += 1
-            if dayCount(c) >= 2 && day(c, 1) - day(c, 0) <= 179 { r[i] += 1 }
-        }
-        for cohort in 0..<nCohorts {
-            for (g, group) in ["fan", "non_fan"].enumerated() {
-                let i = cohort * 2 + g
-                t.rows.append([p.label(first + cohort), group, String(n[i]), String(r[i]), Fmt.rate(r[i], n[i]),
-                               Fmt.bool(p.lastDay(first + cohort) + 179 <= asOf)])
-            }
-        }
-        return t
-    }
-
-    // MARK: customer_summary
-
-    func customerSummary() -> OutputTable {
-        var t = OutputTable(name: "customer_summary", columns: Self.summaryColumns)
-        t.rows.reserveCapacity(customers.count)
-        for c in customers.indices {
-            let n = dayCount(c)
-            var repeatNet = 0
-            for k in (dayStart[c] + 1)..<dayStart[c + 1] { repeatNet += dayNet[k] }
-            let isFan = (customers[c].firstFollowDay ?? Int.max) <= asOf
-            t.rows.append([customers[c].key, platforms[customers[c].platform], CivilDate.iso(day(c, 0)), String(n - 1), String(day(c, n - 1) - day(c, 0)),
-                           String(asOf - day(c, 0)), n == 1 ? "0.00" : Fmt.yuanPer(repeatNet, n - 1), Fmt.bool(isFan)])
-        }
-        return t
+        let repeatNet = total - firstDayNet
+        return (days - 1, lastDay - c.firstDay, days == 1 ? "0.00" : Fmt.yuanPer(repeatNet, days - 1))
     }
 }

@@ -84,6 +84,11 @@ public final class Warehouse {
         CREATE INDEX IF NOT EXISTS int_fans_component ON int_fans(component);
         CREATE INDEX IF NOT EXISTS int_fans_day ON int_fans(first_follow_day);
         CREATE TABLE IF NOT EXISTS int_retired(component INTEGER PRIMARY KEY);
+        CREATE TABLE IF NOT EXISTS agg_state(id INTEGER PRIMARY KEY, state BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS agg_facts(component INTEGER PRIMARY KEY, facts BLOB NOT NULL);
+        CREATE TABLE IF NOT EXISTS agg_summary(customer_key TEXT PRIMARY KEY, acquisition_platform TEXT NOT NULL,
+            first_purchase_day TEXT NOT NULL, first_day INTEGER NOT NULL, frequency INTEGER NOT NULL, recency INTEGER NOT NULL,
+            monetary_value TEXT NOT NULL, first_follow_day INTEGER) WITHOUT ROWID;
         """
         for t in Set(Self.rawTables.values) {
             sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"
