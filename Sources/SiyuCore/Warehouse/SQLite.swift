@@ -31,6 +31,9 @@ public final class Database {
         sqlite3_busy_timeout(db, 5000)
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=NORMAL")
+        // Checkpoint when the last connection closes, not after every stage: a page that several
+        // stages of one run touch is copied into the database once.
+        try execute("PRAGMA wal_autocheckpoint=262144")
         try execute("PRAGMA temp_store=MEMORY")
         try execute("PRAGMA cache_size=-65536")   // 64 MiB per connection
         try execute("PRAGMA foreign_keys=OFF")
