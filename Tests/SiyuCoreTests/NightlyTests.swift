@@ -193,7 +193,7 @@ final class NightlyTests: XCTestCase {
         XCTAssertEqual(after.count, reference.count)
         for (name, data) in reference { XCTAssertEqual(after[name], data, "\(name) differs after killed runs") }
         // And no leftover temporary files.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("build/sample/reports").path).filter { $0.contains(".tmp-") }
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("build/sample/reports").path).filter { $0.contains(".tmp-") || $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [])
     }
 }

@@ -106,10 +106,17 @@ public enum CSVWriter {
     }
 
     /// Writes to a temporary name beside the target, then renames: readers never see half a file.
+    /// (Plain stdio, not Foundation's atomic write, whose own temporary name a killed run would leave.)
     public static func writeAtomically(_ text: String, to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
+        guard let f = fopen(tmp, "wb") else {
             throw SiyuError.input(file: tmp, line: nil, column: nil, message: "cannot write the output file; check that the output directory is writable")
+        }
+        var bytes = Array(text.utf8)
+        let ok = bytes.isEmpty || fwrite(&bytes, 1, bytes.count, f) == bytes.count
+        if fclose(f) != 0 || !ok {
+            unlink(tmp)
+            throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot write the output file (disk full?)")
         }
         if rename(tmp, path) != 0 {
             unlink(tmp)

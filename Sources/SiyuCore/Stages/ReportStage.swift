@@ -18,7 +18,7 @@ public struct ReportStage {
         let dir = outputDirectory
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // Temporary files a killed run left behind (never renamed into place).
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".tmp-") {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".tmp-") || name.hasPrefix(".dat.nosync") {
             try? FileManager.default.removeItem(atPath: "\(dir)/\(name)")
         }
         var tables: [String: OutputTable] = [:]
