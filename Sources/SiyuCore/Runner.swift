@@ -76,10 +76,12 @@ public struct Runner {
     }
 
     func writeManifest(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode) throws {
-        let stages: [[String: Any]] = reports.map {
+        // Each stage's own summary line (full or incremental, what it touched), as `siyu status` shows it.
+        let detail = try wh.db.prepare("SELECT detail FROM siyu_stages WHERE stage=? AND run_id=?")
+        let stages: [[String: Any]] = try reports.map {
             ["stage": $0.stage, "seconds": ($0.seconds * 1000).rounded() / 1000, "rows_in": $0.rowsIn, "rows_out": $0.rowsOut,
              "rows_quarantined": $0.quarantined, "files_ingested": $0.filesIngested, "files_skipped": $0.filesSkipped,
-             "files_rejected": $0.rejected]
+             "files_rejected": $0.rejected, "detail": try detail.rows([.text($0.stage), .text(runID)]) { $0.text(0) }.first ?? ""]
         }
         let manifest: [String: Any] = [
             "run_id": runID, "command": command, "started_at": Warehouse.timestamp(started), "finished_at": Warehouse.timestamp(Date()),

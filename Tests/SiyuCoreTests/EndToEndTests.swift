@@ -190,6 +190,9 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(ingest["files_skipped"] as? Int, 1)
         XCTAssertEqual(ingest["rows_quarantined"] as? Int, 1)
         XCTAssertEqual(stages[1]["rows_quarantined"] as? Int, 1)   // the bad payment time, at clean
+        // A first run does everything in full, and says so per stage.
+        XCTAssertEqual((stages[3]["detail"] as? String)?.hasPrefix("full components="), true, "\(stages[3])")
+        XCTAssertEqual((stages[2]["detail"] as? String)?.hasPrefix("full customers="), true, "\(stages[2])")
     }
 
     func testNoPersonalDataInOutputs() throws {
