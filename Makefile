@@ -23,7 +23,12 @@ build: deps
 
 ## run: the whole pipeline on sample-data/ (exit 2 = finished with quarantined rows: still a report)
 run: build
-	@rc=0; $(SIYU) run --pipeline $(PIPELINE) || rc=$$?; \
+	@mkdir -p build
+	@rc=0; $(SIYU) run --pipeline $(PIPELINE) 2>build/run-stderr.log || rc=$$?; cat build/run-stderr.log >&2; \
+	if [ $$rc -eq 1 ] && grep -q "built by another version of siyu" build/run-stderr.log; then \
+	  echo "make run: the sample warehouse is from an older siyu; rebuilding it from the sample files (siyu run --full)" >&2; \
+	  rc=0; $(SIYU) run --full --pipeline $(PIPELINE) || rc=$$?; \
+	fi; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 2 ]; then exit $$rc; fi; \
 	out=$$(sed -n 's/^output *= *"\(.*\)".*/\1/p' $(PIPELINE) | head -1); \
 	echo; echo "Open the report: $$(realpath $$out/index.html)"
