@@ -223,6 +223,31 @@ def table(res: dict) -> str:
     return head + "\n" + "\n".join(rows)
 
 
+def targets(res: dict) -> list:
+    """The targets of issue 5, each with what this run measured and whether it is met."""
+    runs = res["runs"]
+    full, night = runs.get("siyu_full"), runs.get("siyu_nightly")
+    if not full:
+        return []
+    rows = []
+
+    def add(name, value, ok):
+        rows.append(f"| {name} | {value} | {'met' if ok else 'NOT met'} |")
+
+    for peer, limit in (("pandas", 1.0), ("duckdb", 1.5)):
+        r = runs.get(peer)
+        if r:
+            q = full["seconds"] / r["seconds"]
+            add(f"full rebuild / {'pandas' if peer == 'pandas' else 'DuckDB'} peer time "
+                f"{'< 1' if peer == 'pandas' else '≤ 1.5'}", f"{q:.2f}", q < limit if peer == "pandas" else q <= limit)
+    add("peak memory < 1 GiB (the target is set at 10M order lines)", f"{full['peak_rss_mb']:.0f} MB"
+        f" at {res['orders']:,}", full["peak_rss_mb"] < 1024)
+    if night:
+        q = night["seconds"] / full["seconds"]
+        add("nightly increment < 5 % of the full rebuild", f"{100 * q:.1f} % ({night['seconds']:.1f} s)", q < 0.05)
+    return ["| target | this run | |", "| --- | ---: | --- |"] + rows + [""]
+
+
 def report_md(res: dict) -> str:
     e, g = res["environment"], res["generation"]
     checks = res["checks"]
@@ -249,6 +274,7 @@ def report_md(res: dict) -> str:
              f"- Data: generated in {g['year_seconds']:.1f} s (year, peak {g['year_peak_rss_mb']:.0f} MB) + "
              f"{g['day_seconds']:.1f} s (next day){' (cached from an earlier run)' if g.get('cached') else ''}; "
              f"{g.get('year_bytes', 0) / 1e6:.0f} MB of CSV.", ""]
+    lines += targets(res)
     stages = res["runs"].get("siyu_full", {}).get("stages")
     if stages:
         lines.append("siyu stage seconds (manifest.json): full " +
