@@ -67,7 +67,7 @@ public struct AggregateStage {
                     CASE WHEN first_follow_day <= \(asOf) THEN 'true' ELSE 'false' END AS is_fan
                 FROM agg_summary WHERE first_day <= \(asOf) ORDER BY customer_key;
                 """)
-            let customers = try db.scalarInt("SELECT count(*) FROM agg_summary WHERE first_day <= ?", [.int(asOf)])
+            let customers = state.acquired[0] ?? 0   // every customer up to the as-of date, as the view lists them
             try wh.setMeta("as_of", state.asOf.map(CivilDate.iso) ?? "")
             try wh.setMeta("outputs", (tables.map(\.name) + ["customer_summary"]).joined(separator: ","))
             report.rowsOut = tables.reduce(customers) { $0 + $1.rows.count }
