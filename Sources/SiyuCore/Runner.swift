@@ -27,8 +27,8 @@ public struct Runner {
         self.warehousePath = warehousePath
     }
 
-    public func openWarehouse() throws -> Warehouse {
-        try Warehouse(pipeline: pipeline, logger: logger, path: warehousePath)
+    public func openWarehouse(readOnly: Bool = false) throws -> Warehouse {
+        try Warehouse(pipeline: pipeline, logger: logger, path: warehousePath, readOnly: readOnly)
     }
 
     public static func newRunID() -> String {

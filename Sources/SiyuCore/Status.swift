@@ -8,6 +8,7 @@ public enum Status {
         out += "as-of date: \(try wh.meta("as_of").flatMap { $0.isEmpty ? nil : $0 } ?? "(not aggregated yet)")\n\n"
         out += "stages (last run):\n"
         var previous: Int? = 0
+        var firstStale: Stage?
         for stage in Stage.allCases {
             let row = try db.prepare("SELECT finished_at, seconds, rows_in, rows_out, detail, seq FROM siyu_stages WHERE stage=?")
                 .rows([.text(stage.rawValue)]) { ($0.text(0), $0.text(1), $0.int(2), $0.int(3), $0.text(4), $0.int(5)) }.first
@@ -15,10 +16,13 @@ public enum Status {
             if let (fin, secs, rin, rout, detail, seq) = row {
                 // Stale: never ran after its upstream's last commit.
                 let stale = previous.map { $0 > seq } ?? true
-                out += "  \(name) \(fin)  \(secs)s  in=\(rin) out=\(rout)  \(detail)\(stale ? "  STALE: its upstream changed since; run `siyu \(stage.rawValue)`" : "")\n"
+                if stale && firstStale == nil { firstStale = stage }
+                let fix = firstStale == stage ? "run `siyu \(stage.rawValue)`" : "run `siyu \(firstStale?.rawValue ?? stage.rawValue)` and the stages after it"
+                out += "  \(name) \(fin)  \(secs)s  in=\(rin) out=\(rout)  \(detail)\(stale ? "  STALE: its upstream changed since; \(fix) (or `siyu run`)" : "")\n"
                 previous = stale ? nil : seq
             } else {
                 out += "  \(name) never run\n"
+                if firstStale == nil { firstStale = stage }
                 previous = nil
             }
         }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import SiyuCore
 
 /// Runs the built `siyu` binary on Tests/Fixtures/tiny (written by make_fixtures.py) and checks every
 /// output against numbers worked out by hand.
@@ -221,7 +222,7 @@ final class EndToEndTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: fresh) }
         let r = try TestSupport.siyu(["aggregate", "--pipeline", "tiny.toml"], cwd: fresh)
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("run `siyu join` first"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("run `siyu ingest` first"), r.stderr)
         // A stage whose input is older than its upstream names the stage to run first.
         XCTAssertEqual(try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 2)
         // A clean that finds nothing new changes nothing downstream.
@@ -237,5 +238,53 @@ final class EndToEndTests: XCTestCase {
         let status = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: fresh)
         XCTAssertTrue(status.stdout.contains("STALE: its upstream changed since; run `siyu join`"), status.stdout)
         XCTAssertFalse(status.stdout.contains("STALE: its upstream changed since; run `siyu clean`"), status.stdout)
+        // Two stages back: a file ingested but not cleaned. report refuses and names clean, and so
+        // does status for every stage after it.
+        try "date,channel,spend\n2025-03-03,weibo,2.00\n".write(to: fresh.appendingPathComponent("spend/more2.csv"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try TestSupport.siyu(["ingest", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 0)
+        let report = try TestSupport.siyu(["report", "--pipeline", "tiny.toml"], cwd: fresh)
+        XCTAssertEqual(report.status, 1)
+        XCTAssertTrue(report.stderr.contains("`clean` is older than `ingest`") && report.stderr.contains("run `siyu clean` first"), report.stderr)
+        let status2 = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: fresh).stdout
+        XCTAssertTrue(status2.contains("STALE: its upstream changed since; run `siyu clean` (or `siyu run`)"), status2)
+        XCTAssertTrue(status2.contains("STALE: its upstream changed since; run `siyu clean` and the stages after it"), status2)
+    }
+
+    /// status answers at once while a run holds the warehouse, naming the holder.
+    func testStatusWhileARunHoldsTheLock() throws {
+        let fresh = try TestSupport.fixture("tiny")
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        XCTAssertEqual(try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 2)
+        let wh = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: fresh).stdout
+            .split(separator: "\n").first { $0.hasPrefix("warehouse: ") }.map { String($0.dropFirst(11)) } ?? ""
+        let lockPath = (wh.hasPrefix("/") ? wh : fresh.appendingPathComponent(wh).path) + ".lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT, 0o644)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        XCTAssertEqual(flock(fd, LOCK_EX | LOCK_NB), 0)
+        _ = "pid 4242, started 2026-01-01T02:30:00Z, command: siyu run\n".withCString { pwrite(fd, $0, strlen($0), 0) }
+        // A write transaction held open, as a run's stage would.
+        let db = try Database(path: wh.hasPrefix("/") ? wh : fresh.appendingPathComponent(wh).path)
+        try db.execute("BEGIN IMMEDIATE; DELETE FROM siyu_meta WHERE key='nothing';")
+        let started = Date()
+        let r = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: fresh)
+        try db.execute("ROLLBACK")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "status waited on the run")
+        XCTAssertTrue(r.stdout.contains("a run is in progress") && r.stdout.contains("pid 4242"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("as-of date: 2025-03-10"), r.stdout)
+    }
+
+    /// A first run killed while it created the schema left tables but no schema version: the next
+    /// run carries on instead of calling the warehouse another version's.
+    func testHalfCreatedSchemaIsCompleted() throws {
+        let fresh = try TestSupport.fixture("tiny")
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        let path = fresh.appendingPathComponent("half.sqlite").path
+        let db = try Database(path: path)
+        try db.execute("CREATE TABLE siyu_meta(key TEXT PRIMARY KEY, value TEXT); CREATE TABLE siyu_stages(stage TEXT PRIMARY KEY, run_id TEXT, started_at TEXT, finished_at TEXT, seconds REAL, rows_in INTEGER, rows_out INTEGER, detail TEXT, seq INTEGER NOT NULL);")
+        let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml", "--warehouse", path], cwd: fresh)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertEqual(try db.scalarText("SELECT value FROM siyu_meta WHERE key='schema_version'"), Warehouse.schemaVersion)
     }
 }

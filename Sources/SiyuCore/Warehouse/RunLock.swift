@@ -25,6 +25,16 @@ public final class RunLock {
         staleHolder = previous.isEmpty ? nil : previous
     }
 
+    /// The holder of the warehouse's lock when a run holds it now (nil when none does). Never waits.
+    public static func holder(warehouse: String) -> String? {
+        let fd = open(warehouse + ".lock", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 { flock(fd, LOCK_UN); return nil }
+        let h = read(fd)
+        return h.isEmpty ? "holder unknown" : h
+    }
+
     /// What an earlier run left in the lock file when it did not release it cleanly (it was killed).
     public private(set) var staleHolder: String?
 

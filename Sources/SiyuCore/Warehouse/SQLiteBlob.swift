@@ -15,3 +15,8 @@ extension Statement {
         return Array(UnsafeRawBufferPointer(start: p, count: n))
     }
 }
+
+extension Database {
+    /// True inside BEGIN … COMMIT.
+    public var inTransaction: Bool { sqlite3_get_autocommit(handle) == 0 }
+}

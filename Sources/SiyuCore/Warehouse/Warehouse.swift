@@ -15,26 +15,37 @@ public final class Warehouse {
         .followers: "raw_followers", .spend: "raw_spend", .generic: "raw_generic_orders",
     ]
 
-    public init(pipeline: Pipeline, logger: Logger, path: String? = nil) throws {
+    /// `readOnly` (for `siyu status`) opens without creating anything, so it never waits on a run.
+    public init(pipeline: Pipeline, logger: Logger, path: String? = nil, readOnly: Bool = false) throws {
         self.pipeline = pipeline
         self.logger = logger
         let file = path ?? pipeline.warehouse
+        if readOnly {
+            db = try Database(path: file, readOnly: true)
+            try checkVersion()
+            return
+        }
         let dir = (file as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         db = try Database(path: file)
         try createSchema()
     }
 
+    func checkVersion() throws {
+        guard try db.tableExists("siyu_meta") else { return }
+        // No version yet: a first run killed before it finished creating the schema (which is one
+        // transaction now); the tables are created if missing.
+        guard let v = try db.scalarText("SELECT value FROM siyu_meta WHERE key='schema_version'") else { return }
+        if v != Self.schemaVersion {
+            throw SiyuError.stageOrder(stage: "warehouse", message: "\(db.path) was built by another version of siyu (schema \(v), this one needs \(Self.schemaVersion)); rebuild it with `siyu run --full`")
+        }
+    }
+
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
     public static let schemaVersion = "7"
 
     public func createSchema() throws {
-        if try db.tableExists("siyu_meta") {
-            let v = try db.scalarText("SELECT value FROM siyu_meta WHERE key='schema_version'")
-            if v != Self.schemaVersion {
-                throw SiyuError.stageOrder(stage: "warehouse", message: "\(db.path) was built by another version of siyu (schema \(v ?? "unknown"), this one needs \(Self.schemaVersion)); rebuild it with `siyu run --full`")
-            }
-        }
+        try checkVersion()
         var sql = """
         CREATE TABLE IF NOT EXISTS siyu_meta(key TEXT PRIMARY KEY, value TEXT);
         CREATE TABLE IF NOT EXISTS siyu_stages(stage TEXT PRIMARY KEY, run_id TEXT, started_at TEXT, finished_at TEXT,
@@ -94,7 +105,8 @@ public final class Warehouse {
             sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"
         }
         sql += "\nINSERT OR IGNORE INTO siyu_meta VALUES('schema_version', '\(Self.schemaVersion)');"
-        try db.execute(sql)
+        // All or nothing, so that a run killed while creating it leaves no half-made warehouse.
+        if db.inTransaction { try db.execute(sql) } else { try db.transaction { try db.execute(sql) } }
     }
 
     // MARK: stage bookkeeping
@@ -116,17 +128,19 @@ public final class Warehouse {
         return v < 0 ? nil : v
     }
 
-    /// Refuses to run `stage` when its upstream has not run, or is stale (its own upstream
-    /// committed after it): the message names the stage to run first.
+    /// Refuses to run `stage` when a stage before it has not run, or is stale (its own upstream
+    /// committed after it), all the way up the chain: the message names the stage to run first.
     public func requireUpstream(_ stage: String, upstream: String) throws {
-        guard let up = Stage(rawValue: upstream), let upSeq = try stageSeq(up) else {
-            throw SiyuError.stageOrder(stage: stage, message: "the warehouse has no `\(upstream)` output yet; run `siyu \(upstream)` first (or `siyu run`)")
-        }
-        if let i = Stage.allCases.firstIndex(of: up), i > 0 {
-            let upup = Stage.allCases[i - 1]
-            if let s = try stageSeq(upup), s > upSeq {
-                throw SiyuError.stageOrder(stage: stage, message: "`\(upstream)` is older than `\(upup.rawValue)`, which ran after it; run `siyu \(upstream)` first (or `siyu run`)")
+        guard let up = Stage(rawValue: upstream), let last = Stage.allCases.firstIndex(of: up) else { return }
+        var previous: (stage: Stage, seq: Int)?
+        for s in Stage.allCases[...last] {
+            guard let seq = try stageSeq(s) else {
+                throw SiyuError.stageOrder(stage: stage, message: "the warehouse has no `\(s.rawValue)` output yet; run `siyu \(s.rawValue)` first (or `siyu run`)")
             }
+            if let p = previous, p.seq > seq {
+                throw SiyuError.stageOrder(stage: stage, message: "`\(s.rawValue)` is older than `\(p.stage.rawValue)`, which ran after it; run `siyu \(s.rawValue)` first (or `siyu run`)")
+            }
+            previous = (s, seq)
         }
     }
 

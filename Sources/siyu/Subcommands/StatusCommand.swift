@@ -16,6 +16,8 @@ struct StatusCommand: ParsableCommand {
             print("warehouse \(path) does not exist yet; run `siyu run --pipeline \(options.pipeline)`")
             return
         }
-        print(try Status.render(runner.openWarehouse()), terminator: "")
+        // Read-only, so that it answers at once while a run holds the warehouse.
+        if let holder = RunLock.holder(warehouse: path) { print("a run is in progress (lock \(path).lock): \(holder)\n") }
+        print(try Status.render(runner.openWarehouse(readOnly: true)), terminator: "")
     }
 }
