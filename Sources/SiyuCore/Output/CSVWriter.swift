@@ -88,26 +88,32 @@ public enum CSVWriter {
             unlink(tmp)
         }
 
-        public func finish() throws {
+        /// Closes the temporary file; renames it into place unless `rename` is false (then the
+        /// caller moves it with `moveIntoPlace`, together with other files). Returns the temporary path.
+        @discardableResult
+        public func finish(rename: Bool = true) throws -> String {
             flush()
-            guard let f = file else { return }
+            guard let f = file else { return tmp }
             file = nil
             if fclose(f) != 0 || failed {
                 unlink(tmp)
                 throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot write the output file (disk full?)")
             }
-            if rename(tmp, path) != 0 {
-                unlink(tmp)
-                throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot move the finished output into place (errno \(errno))")
-            }
+            if rename { try CSVWriter.moveIntoPlace([(tmp, path)]) }
+            return tmp
         }
 
         deinit { if file != nil { abandon() } }
     }
 
     /// Writes to a temporary name beside the target, then renames: readers never see half a file.
-    /// (Plain stdio, not Foundation's atomic write, whose own temporary name a killed run would leave.)
     public static func writeAtomically(_ text: String, to path: String) throws {
+        try moveIntoPlace([(try writeTemporary(text, for: path), path)])
+    }
+
+    /// Writes text to `<path>.tmp-<pid>` (plain stdio, not Foundation's atomic write, whose own
+    /// temporary name a killed run would leave behind) and returns that name.
+    public static func writeTemporary(_ text: String, for path: String) throws -> String {
         let tmp = path + ".tmp-\(getpid())"
         guard let f = fopen(tmp, "wb") else {
             throw SiyuError.input(file: tmp, line: nil, column: nil, message: "cannot write the output file; check that the output directory is writable")
@@ -118,9 +124,15 @@ public enum CSVWriter {
             unlink(tmp)
             throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot write the output file (disk full?)")
         }
-        if rename(tmp, path) != 0 {
-            unlink(tmp)
-            throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot move the finished output into place (errno \(errno))")
+        return tmp
+    }
+
+    /// Renames finished temporary files into place, one after another with nothing in between.
+    public static func moveIntoPlace(_ files: [(tmp: String, path: String)]) throws {
+        for (tmp, path) in files where rename(tmp, path) != 0 {
+            let e = errno
+            for (t, _) in files { unlink(t) }
+            throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot move the finished output into place (errno \(e))")
         }
     }
 }

@@ -23,6 +23,10 @@ public struct ReportStage {
         }
         var tables: [String: OutputTable] = [:]
         var customers = (total: 0, repeaters: 0)
+        // Every file is written to a temporary name first and all are renamed at the end, so that
+        // a run killed while writing leaves the previous run's files, not a mix.
+        var finished: [(tmp: String, path: String)] = []
+        defer { for (tmp, _) in finished { unlink(tmp) } }   // after a failure; renamed ones are gone already
         for name in Self.outputs {
             let path = "\(dir)/\(name).csv"
             if name == "customer_summary" {
@@ -38,7 +42,7 @@ public struct ReportStage {
                     if (Int(r[3]) ?? 0) > 0 { customers.repeaters += 1 }
                     if shown.count < 200 { shown.append(r) }
                 }
-                try writer.finish()
+                finished.append((try writer.finish(rename: false), path))
                 tables[name] = OutputTable(name: name, columns: cols, rows: shown)
                 report.rowsIn += customers.total
                 report.rowsOut += customers.total
@@ -48,7 +52,7 @@ public struct ReportStage {
                 throw SiyuError.stageOrder(stage: "report", message: "the warehouse has no out_\(name) table; run `siyu aggregate` first")
             }
             tables[name] = t
-            try CSVWriter.writeAtomically(CSVWriter.render(t), to: path)
+            finished.append((try CSVWriter.writeTemporary(CSVWriter.render(t), for: path), path))
             report.rowsIn += t.rows.count
             report.rowsOut += t.rows.count
         }
@@ -57,7 +61,9 @@ public struct ReportStage {
         let html = HTMLReport.render(tables: tables, pipelineName: wh.pipeline.name, asOf: try wh.meta("as_of") ?? "",
                                      period: wh.pipeline.period.rawValue, statusCounts: statusCounts,
                                      customers: customers)
-        try CSVWriter.writeAtomically(html, to: "\(dir)/index.html")
+        finished.append((try CSVWriter.writeTemporary(html, for: "\(dir)/index.html"), "\(dir)/index.html"))
+        try CSVWriter.moveIntoPlace(finished)
+        finished = []
         try wh.recordStage("report", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut, detail: dir)
         report.seconds = Date().timeIntervalSince(started)
         return report
