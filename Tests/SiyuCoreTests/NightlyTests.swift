@@ -104,6 +104,68 @@ final class NightlyTests: XCTestCase {
         try toml.write(to: work.appendingPathComponent("p.toml"), atomically: true, encoding: .utf8)
     }
 
+    /// Runs p.toml's nightly warehouse (w.sqlite → reports/) once, then a full rebuild of the same
+    /// files into full.sqlite → full/, and asserts every output is byte-identical.
+    func nightEqualsFull(_ extra: [String] = [], aggregate mode: String? = nil, file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "p.toml"] + extra, cwd: work)
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
+        if let mode {
+            let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: work).stdout
+            XCTAssertTrue(stageLine("aggregate", status).contains("\(mode) components="), status, file: file, line: line)
+        }
+        let f = try TestSupport.siyu(["run", "--quiet", "--full", "--pipeline", "p.toml", "--warehouse", "full.sqlite", "--output", "full"] + extra, cwd: work)
+        XCTAssertEqual(f.status, 0, f.stderr, file: file, line: line)
+        let nightly = try outputs(work.appendingPathComponent("reports")), full = try outputs(work.appendingPathComponent("full"))
+        XCTAssertEqual(Set(nightly.keys), Set(full.keys), file: file, line: line)
+        for (name, data) in full where name != "index.html" {
+            XCTAssertEqual(nightly[name], data, "\(name) differs between nightly and full rebuild", file: file, line: line)
+        }
+    }
+
+    func csv(_ name: String) throws -> [[String]] {
+        TestSupport.csvRows(try TestSupport.read(work.appendingPathComponent("reports/\(name).csv")))
+    }
+
+    /// What a rebuild would not see does not count nightly either: a spend report overwritten in
+    /// place counts once (its new version), a source taken out of the pipeline takes its rows with
+    /// it, two exports with no export time resolve by name (not by which arrived first), and a
+    /// re-delivered copy that arrives before its original is listed as the copy.
+    func testOnlyFilesARebuildWouldSeeCount() throws {
+        try writePipeline(["tmall": "t", "spend": "s"])
+        let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
+        func write(_ path: String, _ text: String) throws {
+            try text.write(to: work.appendingPathComponent(path), atomically: true, encoding: .utf8)
+        }
+        func blended() throws -> String { try csv("channel_cpa").first { $0[0] == "2025-01" && $0[1] == "blended" }?[2] ?? "?" }
+        // Night 1: order 1 paid 30.00 in b.csv (no export time in the name); 10.00 of spend.
+        try write("t/b.csv", header + "1,ann,30.00,交易成功,,2025-01-05 10:00:00,0\n")
+        try write("s/spend.csv", "date,channel,spend\n2025-01-05,weibo,10.00\n")
+        try nightEqualsFull()
+        XCTAssertEqual(try blended(), "10.00")
+        // Night 2: a.csv says order 1 was refunded; both files lack an export time, so the later
+        // name (b.csv) wins, nightly as in a rebuild. The spend report is overwritten in place with
+        // one more day: 10.00 + 5.00, not 25.00 (spend after the as-of date would not count).
+        try write("t/a.csv", header + "1,ann,30.00,交易关闭,,2025-01-05 10:00:00,30.00\n")
+        try write("s/spend.csv", "date,channel,spend\n2025-01-05,weibo,10.00\n2025-01-04,weibo,5.00\n")
+        try nightEqualsFull()
+        XCTAssertEqual(try blended(), "15.00")
+        XCTAssertEqual(try csv("cohort_repurchase").first { $0[1] == "all" }?[8], "30.00")
+        // Night 3: the copy "c (1).csv" arrives a night before its original c.csv.
+        let c = header + "2,bob,20.00,交易成功,,2025-01-07 10:00:00,0\n"
+        try write("t/c (1).csv", c)
+        try nightEqualsFull()
+        try write("t/c.csv", c)
+        try nightEqualsFull()
+        let dq = try csv("data_quality")
+        XCTAssertTrue(dq.contains { $0[0] == "c (1).csv" && $0[2] == "duplicate_of:c.csv" }, "\(dq)")
+        XCTAssertTrue(dq.contains { $0[0] == "c.csv" && $0[3] == "1" && $0[4] == "1" }, "\(dq)")
+        // Night 4: spend leaves the pipeline: its rows leave the numbers.
+        try writePipeline(["tmall": "t"])
+        try nightEqualsFull()
+        XCTAssertEqual(try blended(), "0.00")
+        XCTAssertFalse(try csv("data_quality").contains { $0[0] == "spend.csv" })
+    }
+
     func stageLine(_ stage: String, _ status: String) -> String {
         status.split(separator: "\n").first { $0.hasPrefix("  \(stage) ") }.map(String.init) ?? ""
     }
@@ -131,17 +193,7 @@ final class NightlyTests: XCTestCase {
         try orders("ExportOrderList202501101200.csv", [("1", "ann", "13900000001", "2025-01-05"), ("2", "ann", "13900000001", "2025-01-10"),
                                                         ("3", "bob", "13900000002", "2025-01-06"), ("4", "carl", "13900000003", "2025-01-08")])
         func night(_ extra: [String] = [], mode: String) throws -> (fans: [String], lift: [[String]]) {
-            let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "p.toml"] + extra, cwd: work)
-            XCTAssertEqual(r.status, 0, r.stderr)
-            let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: work).stdout
-            XCTAssertTrue(stageLine("aggregate", status).contains("\(mode) components="), status)
-            let f = try TestSupport.siyu(["run", "--quiet", "--full", "--pipeline", "p.toml", "--warehouse", "full.sqlite", "--output", "full"] + extra, cwd: work)
-            XCTAssertEqual(f.status, 0, f.stderr)
-            let nightly = try outputs(work.appendingPathComponent("reports")), full = try outputs(work.appendingPathComponent("full"))
-            XCTAssertEqual(Set(nightly.keys), Set(full.keys))
-            for (name, data) in full where name != "index.html" {
-                XCTAssertEqual(nightly[name], data, "\(name) differs between nightly and full rebuild")
-            }
+            try nightEqualsFull(extra, aggregate: mode)
             let fan = TestSupport.csvRows(try TestSupport.read(work.appendingPathComponent("reports/fan_conversion.csv")))
             let lift = TestSupport.csvRows(try TestSupport.read(work.appendingPathComponent("reports/fan_lift.csv"))).dropFirst()
             // follow_period, fan_channel, fans, already_customers, prospects, converted_7d

@@ -205,8 +205,10 @@ public struct Pipeline: Sendable {
     /// Paths sorted and without duplicates, by name without extension first, so "X.csv" comes
     /// before its re-delivered copy "X (1).csv".
     public static func inDeliveryOrder(_ paths: [String]) -> [String] {
-        func stem(_ p: String) -> String { (p as NSString).deletingPathExtension }
         var seen = Set<String>()
-        return paths.sorted { (stem($0), $0) < (stem($1), $1) }.filter { seen.insert($0).inserted }
+        return paths.sorted { deliveryKey($0) < deliveryKey($1) }.filter { seen.insert($0).inserted }
     }
+
+    /// Sorts as (path without extension, path): `X.csv` before its re-delivered copy `X (1).csv`.
+    public static func deliveryKey(_ path: String) -> String { (path as NSString).deletingPathExtension + "\u{1}" + path }
 }

@@ -56,7 +56,7 @@ public struct AggregateStage {
                 wh.logger.warning("no qualifying purchase in the data: the metric outputs are empty")
                 tables = Metrics.emptyTables()
             }
-            tables.append(try DataQuality.table(db))
+            tables.append(try DataQuality.table(wh))
             for t in tables { try Self.store(t, in: db) }
             // customer_summary is a view: T and is_fan follow the as-of date, the rest is stored per customer.
             let asOf = state.asOf ?? Int.min

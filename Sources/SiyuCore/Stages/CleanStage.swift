@@ -38,8 +38,11 @@ public struct CleanStage {
     struct FileRow {
         var fileID: Int, source: String, kind: SourceKind, name: String, header: HeaderMap, exportKey: String
         var firstRowID: Int, lastRowID: Int
-        /// Observation order for "newest observation wins": export time, then ingest order.
-        var obs: String { exportKey + "/" + String(repeating: "0", count: max(0, 12 - String(fileID).count)) + String(fileID) }
+        var path: String
+        /// Observation order for "newest observation wins": export time, then delivery order (the
+        /// path, as a full rebuild's globs list it), never arrival order, so that a nightly
+        /// warehouse and a rebuild pick the same observation.
+        var obs: String { exportKey + "/" + Pipeline.deliveryKey(path) }
     }
 
     public static func mapStatus(_ raw: String, paidFen: Int, refundFen: Int, paid: Bool) -> String {
@@ -66,18 +69,22 @@ public struct CleanStage {
             // Incremental: only files not cleaned yet. A changed pipeline (time zone, sources, rules)
             // or a first run cleans everything again.
             let fingerprint = wh.pipeline.cleanFingerprint
-            let full = try wh.meta("clean_fingerprint") != fingerprint
+            // Only files the last ingest matched count; one cleaned before that no longer does
+            // (deleted, replaced in place, its source gone) takes its rows with it: all again.
+            let active = try wh.activeFiles()
+            let dropped = try wh.db.scalarInt("SELECT count(*) FROM raw_files WHERE cleaned=1 AND NOT \(active)")
+            let full = try wh.meta("clean_fingerprint") != fingerprint || dropped > 0
             if full {
                 try wh.db.execute("DROP INDEX IF EXISTS stg_orders_key; DELETE FROM stg_orders; DELETE FROM stg_order_counts; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
             }
             let files = try wh.db.prepare("""
-                SELECT file_id, source, kind, name, header, COALESCE(export_key, ''), first_rowid, last_rowid FROM raw_files
-                WHERE status='landed' AND cleaned=0 ORDER BY COALESCE(export_key, '') \(full ? "DESC" : "ASC"), file_id \(full ? "DESC" : "ASC")
+                SELECT file_id, source, kind, name, header, COALESCE(export_key, ''), first_rowid, last_rowid, path FROM raw_files
+                WHERE status='landed' AND cleaned=0 AND \(active)
                 """).rows { st in
                 FileRow(fileID: st.int(0), source: st.text(1), kind: SourceKind(rawValue: st.text(2)) ?? .generic,
                         name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))), exportKey: st.text(5),
-                        firstRowID: st.int(6), lastRowID: st.int(7))
-            }
+                        firstRowID: st.int(6), lastRowID: st.int(7), path: st.text(8))
+            }.sorted { full ? $0.obs > $1.obs : $0.obs < $1.obs }
             report.filesIngested = files.count
             let quarantine = try wh.db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'clean',?,?,?)")
             // Every clean run has a sequence number; join picks up the rows of runs it has not seen.
@@ -144,12 +151,13 @@ public struct CleanStage {
                 """)
             for (k, n) in counts where n != 0 { try addCount.run([.int(k.fileID), .text(k.platform), .text(k.status), .int(n)]) }
             try wh.db.execute("DELETE FROM stg_order_counts WHERE orders = 0")
-            try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed'")
+            try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed' AND \(active)")
             try wh.setMeta("clean_fingerprint", fingerprint)
             wh.progress.clear()
             try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)",
                                changed: full || !files.isEmpty)
+            if dropped > 0 { wh.logger.info("cleaned again in full: files that counted before no longer do", metadata: ["files": "\(dropped)"]) }
         }
         report.seconds = Date().timeIntervalSince(started)
         return report

@@ -1,3 +1,5 @@
+import Foundation
+
 /// data_quality.csv: one row per input file, then one per (file, reason). Always
 /// rows_read = rows_landed + rows_quarantined, where quarantine counts both ingest and clean.
 enum DataQuality {
@@ -7,13 +9,29 @@ enum DataQuality {
     static let columns = ["file", "sha256", "format", "rows_read", "rows_landed", "rows_quarantined", "reason", "count", "orders"]
         + statuses.map { "orders_\($0)" }
 
-    static func table(_ db: Database) throws -> OutputTable {
+    static func table(_ wh: Warehouse) throws -> OutputTable {
+        let db = wh.db
+        let active = try wh.activeFiles()
+        let seq = Int(try wh.meta("ingest_seq") ?? "0") ?? 0
         var t = OutputTable(name: "data_quality", columns: columns)
         let blank = Array(repeating: "", count: 1 + statuses.count)
         struct F { var id: Int, name: String, sha: String, format: String, read: Int, status: String, kind: String }
         var rows: [(name: String, sha: String, order: Int, cells: [String])] = []
-        let files = try db.prepare("SELECT file_id, name, sha256, COALESCE(format,''), rows_read, status, kind FROM raw_files").rows { st in
-            F(id: st.int(0), name: st.text(1), sha: st.text(2), format: st.text(3), read: st.int(4), status: st.text(5), kind: st.text(6))
+        // The files that count (see Warehouse.activeFiles), each under the first of the paths its
+        // bytes were found at in the last ingest, in delivery order (as a rebuild would see them);
+        // the other paths are listed as its re-deliveries.
+        var copies: [Int: [String]] = [:]
+        for (id, path) in try db.prepare("SELECT file_id, path FROM raw_files WHERE seen = ?").rows([.int(seq)], { ($0.int(0), $0.text(1)) }) {
+            copies[id, default: []].append(path)
+        }
+        for (id, path) in try db.prepare("SELECT duplicate_of, path FROM raw_redeliveries WHERE seen = ?").rows([.int(seq)], { ($0.int(0), $0.text(1)) }) {
+            copies[id, default: []].append(path)
+        }
+        func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
+        let files = try db.prepare("SELECT file_id, path, sha256, COALESCE(format,''), rows_read, status, kind FROM raw_files WHERE \(active)").rows { st in
+            let paths = Pipeline.inDeliveryOrder(copies[st.int(0)] ?? [st.text(1)])
+            return (F(id: st.int(0), name: fileName(paths[0]), sha: st.text(2), format: st.text(3), read: st.int(4), status: st.text(5), kind: st.text(6)),
+                    paths.dropFirst().map(fileName))
         }
         let reasons = try db.prepare("""
             SELECT file_id, CASE WHEN instr(reason, ':') > 0 THEN substr(reason, 1, instr(reason, ':') - 1) ELSE reason END AS r, count(*)
@@ -25,7 +43,10 @@ enum DataQuality {
         for (f, st, n) in try db.prepare("SELECT file_id, status, sum(orders) FROM stg_order_counts GROUP BY file_id, status").rows([], { ($0.int(0), $0.text(1), $0.int(2)) }) {
             orders[f, default: [:]][st] = n
         }
-        for f in files {
+        for (f, duplicates) in files {
+            for name in duplicates {
+                rows.append((name, f.sha, 0, [name, f.sha, "duplicate_of:\(f.name)", "0", "0", "0", "", ""] + blank))
+            }
             let q = (byFile[f.id] ?? []).reduce(0) { $0 + $1.1 }
             let format = f.status == "rejected" ? "rejected:\(f.format)" : f.format
             var orderCells = blank
@@ -40,13 +61,6 @@ enum DataQuality {
             for (r, n) in byFile[f.id] ?? [] {
                 rows.append((f.name, f.sha, 2, [f.name, f.sha, f.format, "", "", "", r, String(n)] + blank))
             }
-        }
-        let dups = try db.prepare("SELECT d.path, d.sha256, f.name FROM raw_redeliveries d JOIN raw_files f ON f.file_id = d.duplicate_of").rows {
-            ($0.text(0), $0.text(1), $0.text(2))
-        }
-        for (path, sha, of) in dups {
-            let name = path.split(separator: "/").last.map(String.init) ?? path
-            rows.append((name, sha, 0, [name, sha, "duplicate_of:\(of)", "0", "0", "0", "", ""] + blank))
         }
         // Files by name (re-deliveries among them), each file's reason rows below it.
         rows.sort { ($0.name, $0.sha, $0.order, $0.cells[6]) < ($1.name, $1.sha, $1.order, $1.cells[6]) }

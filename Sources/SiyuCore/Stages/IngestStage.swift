@@ -22,13 +22,24 @@ public struct IngestStage {
             work += Pipeline.inDeliveryOrder(matched).map { ($0, source) }
         }
         try wh.db.transaction {
+            // Every ingest marks the files its globs match (`seen`): the files that count.
+            let before = try activeFileIDs()
+            let seq = (Int(try wh.meta("ingest_seq") ?? "0") ?? 0) + 1
+            try wh.setMeta("ingest_seq", String(seq))
             for (path, source) in work {
-                try ingestFile(path: path, source: source, runID: runID, stageStarted: started, report: &report)
+                try ingestFile(path: path, source: source, seq: seq, runID: runID, stageStarted: started, report: &report)
+            }
+            let after = try activeFileIDs()
+            let gone = before.subtracting(after)
+            if !gone.isEmpty {
+                let names = try gone.sorted().prefix(3).map { try wh.db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int($0)]) ?? "?" }
+                wh.logger.warning("files ingested before are no longer matched (deleted, replaced in place, moved out of the globs, or their source left the pipeline): their rows no longer count",
+                                  metadata: ["files": "\(gone.count)", "first": "\(names.joined(separator: ", "))"])
             }
             wh.progress.clear()
             try wh.recordStage("ingest", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
-                               detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)",
-                               changed: report.filesIngested > 0 || !report.rejected.isEmpty)
+                               detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)\(gone.isEmpty ? "" : " gone=\(gone.count)")",
+                               changed: report.filesIngested > 0 || !report.rejected.isEmpty || before != after)
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
@@ -79,13 +90,17 @@ public struct IngestStage {
         return (Int(st.st_size), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
+    func activeFileIDs() throws -> Set<Int> {
+        Set(try wh.db.prepare("SELECT file_id FROM raw_files WHERE \(try wh.activeFiles())").rows { $0.int(0) })
+    }
+
     /// Forgets rejected files matching `condition` (their rows were never landed).
     func dropRejected(_ db: Database, _ condition: String, _ value: SQLValue) throws {
         let ids = try db.prepare("SELECT file_id FROM raw_files WHERE status='rejected' AND \(condition)").rows([value]) { $0.int(0) }
         for id in ids { try db.execute("DELETE FROM raw_quarantine WHERE file_id=\(id); DELETE FROM raw_files WHERE file_id=\(id)") }
     }
 
-    func ingestFile(path: String, source: SourceConfig, runID: String, stageStarted: Date, report: inout StageReport) throws {
+    func ingestFile(path: String, source: SourceConfig, seq: Int, runID: String, stageStarted: Date, report: inout StageReport) throws {
         let name = (path as NSString).lastPathComponent
         let db = wh.db
         // A file at the same path with the same size and modification time was seen before: skip
@@ -93,20 +108,20 @@ public struct IngestStage {
         let (size, mtime) = try Self.stamp(path)
         // A file rejected before is tried again (the pipeline file may have been fixed since).
         try dropRejected(db, "path=?", .text(path))
-        let seen = try db.scalarInt("""
-            SELECT (SELECT count(*) FROM raw_files WHERE path=?1 AND size=?2 AND mtime_ns=?3)
-                 + (SELECT count(*) FROM raw_redeliveries WHERE path=?1 AND size=?2 AND mtime_ns=?3)
-            """, [.text(path), .int(size), .int(mtime)])
+        try db.prepare("UPDATE raw_files SET seen=?4 WHERE path=?1 AND size=?2 AND mtime_ns=?3").run([.text(path), .int(size), .int(mtime), .int(seq)])
+        var seen = db.changes
+        try db.prepare("UPDATE raw_redeliveries SET seen=?4 WHERE path=?1 AND size=?2 AND mtime_ns=?3").run([.text(path), .int(size), .int(mtime), .int(seq)])
+        seen += db.changes
         if seen > 0 {
             report.filesSkipped += 1
             return
         }
         let insertFile = try db.prepare("""
-            INSERT INTO raw_files(source, kind, path, name, sha256, size, mtime_ns, status, ingested_at, run_id, export_key)
-            VALUES(?,?,?,?,?,?,?,'reading',?,?,?)
+            INSERT INTO raw_files(source, kind, path, name, sha256, size, mtime_ns, status, ingested_at, run_id, export_key, seen)
+            VALUES(?,?,?,?,?,?,?,'reading',?,?,?,?)
             """)
         try insertFile.run([.text(source.name), .text(source.kind.rawValue), .text(path), .text(name), .text("pending:\(path)"), .int(size), .int(mtime),
-                            .text(Warehouse.timestamp(Date())), .text(runID), .optText(Self.exportKey(fileName: name))])
+                            .text(Warehouse.timestamp(Date())), .text(runID), .optText(Self.exportKey(fileName: name)), .int(seq)])
         let fileID = try db.scalarInt("SELECT last_insert_rowid()")
         let table = Warehouse.rawTables[source.kind]!
         let insertRow = try db.prepare("INSERT INTO \(table)(file_id, line, cells) VALUES(?,?,?)")
@@ -175,8 +190,8 @@ public struct IngestStage {
         if let existing = try db.scalarText("SELECT file_id FROM raw_files WHERE sha256=? AND file_id<>?", [.text(digest), .int(fileID)]), let id = Int(existing) {
             try db.execute("DELETE FROM \(table) WHERE rowid >= \(firstRowID); DELETE FROM raw_quarantine WHERE file_id=\(fileID); DELETE FROM raw_files WHERE file_id=\(fileID)")
             let prevPath = try db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int(id)]) ?? "?"
-            try db.prepare("INSERT OR REPLACE INTO raw_redeliveries VALUES(?,?,?,?,?,?)")
-                .run([.text(path), .text(digest), .int(id), .text(Warehouse.timestamp(Date())), .int(size), .int(mtime)])
+            try db.prepare("INSERT OR REPLACE INTO raw_redeliveries VALUES(?,?,?,?,?,?,?)")
+                .run([.text(path), .text(digest), .int(id), .text(Warehouse.timestamp(Date())), .int(size), .int(mtime), .int(seq)])
             wh.progress.clear()
             wh.logger.info("skipped: same bytes as an ingested file", metadata: ["file": "\(path)", "same_as": "\(prevPath)"])
             report.filesSkipped += 1

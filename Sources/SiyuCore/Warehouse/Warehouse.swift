@@ -56,9 +56,10 @@ public final class Warehouse {
             path TEXT NOT NULL, name TEXT NOT NULL, sha256 TEXT NOT NULL UNIQUE, size INTEGER, mtime_ns INTEGER, format TEXT, encoding TEXT,
             header TEXT, export_key TEXT, status TEXT NOT NULL, error TEXT, rows_read INTEGER NOT NULL DEFAULT 0,
             rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT,
-            cleaned INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER NOT NULL DEFAULT 0, last_rowid INTEGER NOT NULL DEFAULT -1);
+            cleaned INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER NOT NULL DEFAULT 0, last_rowid INTEGER NOT NULL DEFAULT -1,
+            seen INTEGER NOT NULL DEFAULT 0);
         CREATE TABLE IF NOT EXISTS raw_redeliveries(path TEXT NOT NULL, sha256 TEXT NOT NULL, duplicate_of INTEGER NOT NULL,
-            seen_at TEXT, size INTEGER, mtime_ns INTEGER, PRIMARY KEY(path, sha256));
+            seen_at TEXT, size INTEGER, mtime_ns INTEGER, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(path, sha256));
         CREATE INDEX IF NOT EXISTS raw_files_path ON raw_files(path);
         CREATE TABLE IF NOT EXISTS raw_quarantine(file_id INTEGER NOT NULL, line INTEGER NOT NULL, stage TEXT NOT NULL,
             reason TEXT NOT NULL, column_no INTEGER, raw_text TEXT NOT NULL);
@@ -142,6 +143,15 @@ public final class Warehouse {
             }
             previous = (s, seq)
         }
+    }
+
+    /// SQL condition on raw_files: the file's bytes were at a path the last ingest matched (its
+    /// own path or a re-delivered copy's). Only these files count: a file deleted, replaced in
+    /// place, or no longer matched by the pipeline's sources and globs drops out, as it would from
+    /// a rebuild.
+    public func activeFiles() throws -> String {
+        let seq = Int(try meta("ingest_seq") ?? "0") ?? 0
+        return "(raw_files.seen = \(seq) OR raw_files.file_id IN (SELECT duplicate_of FROM raw_redeliveries WHERE seen = \(seq)))"
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
