@@ -39,7 +39,7 @@ public struct Runner {
     }
 
     /// Runs the stages in order; returns their reports. `full` drops everything first.
-    public func run(_ stages: [Stage], full: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode) {
+    public func run(_ stages: [Stage], full: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode, unreported: Int) {
         let path = warehousePath ?? pipeline.warehouse
         let lock = try RunLock(warehouse: path, command: command)
         defer { withExtendedLifetime(lock) {} }
@@ -52,30 +52,58 @@ public struct Runner {
         let wh = try openWarehouse()
         wh.progress = Progress.forTerminal(quiet: logger.logLevel > .info)
         let runID = Self.newRunID()
+        wh.logger[metadataKey: "run"] = "\(runID)"
         let started = Date()
         var reports: [StageReport] = []
-        for stage in stages {
-            var log = logger
-            log[metadataKey: "stage"] = "\(stage.rawValue)"
-            let r: StageReport
-            switch stage {
-            case .ingest: r = try IngestStage(wh).run(runID: runID)
-            case .clean: r = try CleanStage(wh).run(runID: runID)
-            case .join: r = try JoinStage(wh).run(runID: runID)
-            case .aggregate: r = try AggregateStage(wh, asOf: asOf).run(runID: runID)
-            case .report: r = try ReportStage(wh).run(runID: runID)
+        var current: Stage?
+        do {
+            for stage in stages {
+                current = stage
+                wh.logger[metadataKey: "stage"] = "\(stage.rawValue)"
+                let r: StageReport
+                switch stage {
+                case .ingest: r = try IngestStage(wh).run(runID: runID)
+                case .clean: r = try CleanStage(wh).run(runID: runID)
+                case .join: r = try JoinStage(wh).run(runID: runID)
+                case .aggregate: r = try AggregateStage(wh, asOf: asOf).run(runID: runID)
+                case .report: r = try ReportStage(wh).run(runID: runID)
+                }
+                wh.logger.info("stage done", metadata: ["rows.in": "\(r.rowsIn)", "rows.out": "\(r.rowsOut)", "rows.quarantined": "\(r.quarantined)",
+                                                       "seconds": "\(String(format: "%.2f", r.seconds))"])
+                reports.append(r)
             }
-            log.info("stage done", metadata: ["rows.in": "\(r.rowsIn)", "rows.out": "\(r.rowsOut)", "rows.quarantined": "\(r.quarantined)",
-                                              "seconds": "\(String(format: "%.2f", r.seconds))"])
-            reports.append(r)
+        } catch {
+            // A failed run is recorded too (siyu_runs, shown by status); manifest.json beside the
+            // reports keeps describing the reports that are there.
+            try? writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: .failure,
+                               failure: "\(current?.rawValue ?? "?"): \(error)")
+            throw error
         }
-        let problems = reports.reduce(0) { $0 + $1.quarantined + $1.rejected.count }
+        wh.logger[metadataKey: "stage"] = nil
+        let unreported = stages.contains(.ingest) ? try unreportedQuarantine(wh, runID: runID) : 0
+        let problems = reports.reduce(unreported) { $0 + $1.quarantined + $1.rejected.count }
         let exit: ExitCode = problems > 0 ? .quarantined : .success
-        try writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: exit)
-        return (reports, exit)
+        try writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: exit, unreported: unreported)
+        return (reports, exit, unreported)
     }
 
-    func writeManifest(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode) throws {
+    /// Rows quarantined at ingest by an earlier run that was killed after ingest committed: no run
+    /// has reported them yet (exit code 2 and the manifest), so this one does, once.
+    func unreportedQuarantine(_ wh: Warehouse, runID: String) throws -> Int {
+        let through = Int(try wh.meta("reported_file_id") ?? "0") ?? 0
+        let n = try wh.db.scalarInt("""
+            SELECT count(*) FROM raw_quarantine JOIN raw_files ON raw_files.file_id = raw_quarantine.file_id
+            WHERE raw_quarantine.stage = 'ingest' AND raw_files.file_id > ? AND raw_files.run_id <> ? AND \(try wh.activeFiles())
+            """, [.int(through), .text(runID)])
+        try wh.setMeta("reported_file_id", String(try wh.db.scalarInt("SELECT COALESCE(max(file_id), 0) FROM raw_files")))
+        if n > 0 {
+            wh.logger.warning("rows quarantined by an earlier run that did not finish", metadata: ["rows.quarantined": "\(n)"])
+        }
+        return n
+    }
+
+    func writeManifest(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode,
+                       unreported: Int = 0, failure: String? = nil) throws {
         // Each stage's own summary line (full or incremental, what it touched), as `siyu status` shows it.
         let detail = try wh.db.prepare("SELECT detail FROM siyu_stages WHERE stage=? AND run_id=?")
         let stages: [[String: Any]] = try reports.map {
@@ -83,15 +111,17 @@ public struct Runner {
              "rows_quarantined": $0.quarantined, "files_ingested": $0.filesIngested, "files_skipped": $0.filesSkipped,
              "files_rejected": $0.rejected, "detail": try detail.rows([.text($0.stage), .text(runID)]) { $0.text(0) }.first ?? ""]
         }
-        let manifest: [String: Any] = [
+        var manifest: [String: Any] = [
             "run_id": runID, "command": command, "started_at": Warehouse.timestamp(started), "finished_at": Warehouse.timestamp(Date()),
             "pipeline": pipeline.path, "warehouse": wh.db.path, "as_of": (try wh.meta("as_of")) ?? "", "exit_code": Int(exit.rawValue), "stages": stages,
         ]
+        if unreported > 0 { manifest["rows_quarantined_by_an_unfinished_run"] = unreported }
+        if let failure { manifest["error"] = failure }
         let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
         let json = String(decoding: data, as: UTF8.self)
         try wh.db.prepare("INSERT OR REPLACE INTO siyu_runs VALUES(?,?,?,?,?,?)")
             .run([.text(runID), .text(Warehouse.timestamp(started)), .text(Warehouse.timestamp(Date())), .text(command), .int(Int(exit.rawValue)), .text(json)])
-        if reports.contains(where: { $0.stage == "report" }) {
+        if failure == nil, reports.contains(where: { $0.stage == "report" }) {
             try CSVWriter.writeAtomically(json + "\n", to: "\(pipeline.output)/manifest.json")
         }
     }

@@ -36,8 +36,12 @@ public enum Status {
         out += "\ntables:\n"
         let tables = try db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND (name LIKE 'raw\\_%' ESCAPE '\\' OR name LIKE 'stg\\_%' ESCAPE '\\' OR name LIKE 'int\\_%' ESCAPE '\\' OR name LIKE 'out\\_%' ESCAPE '\\') ORDER BY name").rows { $0.text(0) }
         for t in tables { out += "  \(t.padding(toLength: 26, withPad: " ", startingAt: 0)) \(try db.scalarInt("SELECT count(*) FROM \(t)"))\n" }
-        if let last = try db.prepare("SELECT run_id, command, finished_at, exit_code FROM siyu_runs ORDER BY started_at DESC LIMIT 1").rows([], { "\($0.text(0)) `\($0.text(1))` finished \($0.text(2)) exit \($0.int(3))" }).first {
+        if let (last, manifest) = try db.prepare("SELECT run_id, command, finished_at, exit_code, manifest FROM siyu_runs ORDER BY started_at DESC, rowid DESC LIMIT 1")
+            .rows([], { ("\($0.text(0)) `\($0.text(1))` finished \($0.text(2)) exit \($0.int(3))", $0.text(4)) }).first {
             out += "\nlast run: \(last)\n"
+            if let m = try? JSONSerialization.jsonObject(with: Data(manifest.utf8)) as? [String: Any], let error = m["error"] as? String {
+                out += "  failed in \(error)\n"
+            }
         }
         return out
     }

@@ -63,8 +63,9 @@ func runStages(_ stages: [Stage], options: CommonOptions, full: Bool = false, na
         if stages.contains(.report), !options.quiet {
             print("report: \(runner.pipeline.output)/index.html")
         }
-        if quarantined + rejected > 0 {
-            FileHandle.standardError.write(Data("siyu \(name): finished with \(quarantined) quarantined row(s) and \(rejected) rejected file(s); see data_quality.csv\n".utf8))
+        if quarantined + rejected + result.unreported > 0 {
+            let earlier = result.unreported > 0 ? ", \(result.unreported) more landed by an earlier run that did not finish," : ""
+            FileHandle.standardError.write(Data("siyu \(name): finished with \(quarantined) quarantined row(s)\(earlier) and \(rejected) rejected file(s); see data_quality.csv\n".utf8))
             throw ExitCode(result.exit.rawValue)
         }
     } catch let e as SiyuError {

@@ -275,6 +275,37 @@ final class EndToEndTests: XCTestCase {
         XCTAssertTrue(r.stdout.contains("as-of date: 2025-03-10"), r.stdout)
     }
 
+    /// Rows quarantined by an ingest whose run was killed before it ended are reported (exit 2) by
+    /// the next run, once; a failed run is recorded in siyu_runs with its error, and status shows it.
+    func testInterruptedAndFailedRunsAreReported() throws {
+        let fresh = try TestSupport.fixture("tiny")
+        defer { try? FileManager.default.removeItem(at: fresh) }
+        XCTAssertEqual(try TestSupport.siyu(["ingest", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 2)
+        // As if that run had been killed after ingest committed: nothing was reported.
+        let db = try Database(path: fresh.appendingPathComponent("out/warehouse.sqlite").path)
+        try db.execute("UPDATE siyu_meta SET value='0' WHERE key='reported_file_id'")
+        let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh)
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("1 more landed by an earlier run that did not finish"), r.stderr)
+        let m = try JSONSerialization.jsonObject(with: Data(contentsOf: fresh.appendingPathComponent("out/reports/manifest.json"))) as! [String: Any]
+        XCTAssertEqual(m["rows_quarantined_by_an_unfinished_run"] as? Int, 1)
+        XCTAssertEqual(m["exit_code"] as? Int, 2)
+        XCTAssertEqual(try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 0)
+        // A failing run: an Excel workbook in a glob with on_bad_file = "stop".
+        let toml = try TestSupport.read(fresh.appendingPathComponent("tiny.toml")).replacingOccurrences(of: "[pipeline]\n", with: "[pipeline]\non_bad_file = \"stop\"\n")
+        try toml.write(to: fresh.appendingPathComponent("tiny.toml"), atomically: true, encoding: .utf8)
+        try Data([0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x06, 0x00]).write(to: fresh.appendingPathComponent("spend/book.csv"))
+        let failed = try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh)
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertEqual(try db.scalarInt("SELECT exit_code FROM siyu_runs ORDER BY started_at DESC, rowid DESC LIMIT 1"), 1)
+        XCTAssertTrue(try db.scalarText("SELECT manifest FROM siyu_runs WHERE exit_code=1")?.contains("\"error\" : \"ingest: ") ?? false)
+        let status = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: fresh).stdout
+        XCTAssertTrue(status.contains("exit 1") && status.contains("failed in ingest: "), status)
+        // manifest.json still describes the reports beside it.
+        let kept = try JSONSerialization.jsonObject(with: Data(contentsOf: fresh.appendingPathComponent("out/reports/manifest.json"))) as! [String: Any]
+        XCTAssertEqual(kept["exit_code"] as? Int, 0)
+    }
+
     /// A first run killed while it created the schema left tables but no schema version: the next
     /// run carries on instead of calling the warehouse another version's.
     func testHalfCreatedSchemaIsCompleted() throws {

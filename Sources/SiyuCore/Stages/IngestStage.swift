@@ -16,9 +16,12 @@ public struct IngestStage {
             var matched: [String] = []
             for pattern in source.files {
                 let m = Pipeline.matches(pattern)
-                if m.isEmpty { wh.logger.warning("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"]) }
+                if m.isEmpty { wh.logger.debug("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"]) }
                 matched += m
             }
+            // One warning per source that finds nothing at all (a glob of a source that has other
+            // files is often tomorrow's folder, not a mistake).
+            if matched.isEmpty { wh.logger.warning("no file matches any glob of this source", metadata: ["source": "\(source.name)", "globs": "\(source.files.joined(separator: " "))"]) }
             work += Pipeline.inDeliveryOrder(matched).map { ($0, source) }
         }
         try wh.db.transaction {

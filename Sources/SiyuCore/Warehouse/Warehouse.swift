@@ -6,7 +6,7 @@ import Logging
 public final class Warehouse {
     public let db: Database
     public let pipeline: Pipeline
-    public let logger: Logger
+    public var logger: Logger
     /// Rows and rate on a terminal; off in cron and CI.
     public var progress = Progress(enabled: false)
 
