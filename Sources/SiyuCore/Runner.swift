@@ -38,7 +38,7 @@ public struct Runner {
         return f.string(from: Date()) + "-\(getpid())"
     }
 
-    /// Runs the stages in order; returns their reports. `full` drops everything first.
+    /// Runs the stages in order; returns their reports. `full` rebuilds the warehouse from scratch.
     public func run(_ stages: [Stage], full: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode, unreported: Int) {
         let path = warehousePath ?? pipeline.warehouse
         let lock = try RunLock(warehouse: path, command: command)
@@ -46,10 +46,34 @@ public struct Runner {
         if let stale = lock.staleHolder {
             logger.warning("a previous run did not finish; its lock was stale and is taken over", metadata: ["previous": "\(stale)"])
         }
-        if full {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        guard full else {
+            return try execute(stages, in: Warehouse(pipeline: pipeline, logger: logger, path: path), command: command, warehouse: path)
         }
-        let wh = try openWarehouse()
+        // A full rebuild is built beside the warehouse and takes its place only when it has
+        // finished: killed or failed half-way, it leaves the old warehouse as it was.
+        let target = path + ".rebuild"
+        func remove(_ p: String, _ suffixes: [String]) { for s in suffixes { try? FileManager.default.removeItem(atPath: p + s) } }
+        remove(target, ["", "-wal", "-shm"])
+        let result: (reports: [StageReport], exit: ExitCode, unreported: Int)
+        do {
+            // The warehouse object lives only inside this call: closed (and checkpointed) when it returns.
+            result = try execute(stages, in: Warehouse(pipeline: pipeline, logger: logger, path: target), command: command,
+                                 warehouse: path, previous: FileManager.default.fileExists(atPath: path) ? path : nil)
+        } catch {
+            remove(target, ["", "-wal", "-shm"])
+            throw error
+        }
+        remove(path, ["-wal", "-shm"])
+        if rename(target, path) != 0 {
+            throw SiyuError.input(file: path, line: nil, column: nil, message: "the rebuilt warehouse \(target) could not replace \(path) (errno \(errno)); move it there by hand")
+        }
+        return result
+    }
+
+    /// The stages on one open warehouse. `previous`: the warehouse a rebuild replaces (its run
+    /// history is carried over; a failure is recorded there).
+    func execute(_ stages: [Stage], in wh: Warehouse, command: String, warehouse path: String,
+                 previous: String? = nil) throws -> (reports: [StageReport], exit: ExitCode, unreported: Int) {
         wh.progress = Progress.forTerminal(quiet: logger.logLevel > .info)
         let runID = Self.newRunID()
         wh.logger[metadataKey: "run"] = "\(runID)"
@@ -75,15 +99,30 @@ public struct Runner {
         } catch {
             // A failed run is recorded too (siyu_runs, shown by status); manifest.json beside the
             // reports keeps describing the reports that are there.
-            try? writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: .failure,
-                               failure: "\(current?.rawValue ?? "?"): \(error)")
+            let failure = "\(current?.rawValue ?? "?"): \(error)"
+            let record = try? previous.map { try Warehouse(pipeline: pipeline, logger: logger, path: $0) } ?? wh
+            if let record {
+                try? writeManifest(wh: record, runID: runID, started: started, command: command, reports: reports, exit: .failure,
+                                   failure: failure, warehouse: path)
+            }
             throw error
         }
         wh.logger[metadataKey: "stage"] = nil
         let unreported = stages.contains(.ingest) ? try unreportedQuarantine(wh, runID: runID) : 0
         let problems = reports.reduce(unreported) { $0 + $1.quarantined + $1.rejected.count }
         let exit: ExitCode = problems > 0 ? .quarantined : .success
-        try writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: exit, unreported: unreported)
+        if let previous {
+            let quoted = previous.replacingOccurrences(of: "'", with: "''")
+            do {
+                try wh.db.execute("ATTACH DATABASE '\(quoted)' AS previous")
+                try? wh.db.execute("INSERT OR IGNORE INTO siyu_runs SELECT * FROM previous.siyu_runs")
+                try wh.db.execute("DETACH DATABASE previous")
+            } catch {
+                wh.logger.warning("the run history of the replaced warehouse could not be carried over", metadata: ["error": "\(error)"])
+            }
+        }
+        try writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: exit, unreported: unreported,
+                          warehouse: path)
         return (reports, exit, unreported)
     }
 
@@ -103,7 +142,7 @@ public struct Runner {
     }
 
     func writeManifest(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode,
-                       unreported: Int = 0, failure: String? = nil) throws {
+                       unreported: Int = 0, failure: String? = nil, warehouse: String? = nil) throws {
         // Each stage's own summary line (full or incremental, what it touched), as `siyu status` shows it.
         let detail = try wh.db.prepare("SELECT detail FROM siyu_stages WHERE stage=? AND run_id=?")
         let stages: [[String: Any]] = try reports.map {
@@ -113,7 +152,7 @@ public struct Runner {
         }
         var manifest: [String: Any] = [
             "run_id": runID, "command": command, "started_at": Warehouse.timestamp(started), "finished_at": Warehouse.timestamp(Date()),
-            "pipeline": pipeline.path, "warehouse": wh.db.path, "as_of": (try wh.meta("as_of")) ?? "", "exit_code": Int(exit.rawValue), "stages": stages,
+            "pipeline": pipeline.path, "warehouse": warehouse ?? wh.db.path, "as_of": (try wh.meta("as_of")) ?? "", "exit_code": Int(exit.rawValue), "stages": stages,
         ]
         if unreported > 0 { manifest["rows_quarantined_by_an_unfinished_run"] = unreported }
         if let failure { manifest["error"] = failure }

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import SiyuCore
 
 /// Nightly operation: incremental runs equal a full rebuild byte for byte; killed runs leave the
 /// warehouse as it was and the next run finishes with the same outputs.
@@ -219,6 +220,39 @@ final class NightlyTests: XCTestCase {
         XCTAssertEqual(n.fans, ["2", "2", "0", "0"])
         n = try night(mode: "full")
         XCTAssertEqual(n.fans, ["4", "2", "2", "1"])
+    }
+
+    /// `run --full` builds beside the warehouse: killed half-way it leaves the old one whole; when it
+    /// finishes it takes its place, with the run history carried over and nothing left beside it.
+    func testKilledRebuildLeavesTheOldWarehouse() throws {
+        for (dir, names) in try sampleFiles() { for n in names { try deliver(dir, n) } }
+        _ = try run([])
+        let reference = try outputs(work.appendingPathComponent("build/sample/reports"))
+        let wh = work.appendingPathComponent("build/sample/warehouse.sqlite").path
+        for delay in [150_000, 400_000, 800_000] as [UInt32] {
+            let p = Process()
+            p.executableURL = TestSupport.binary
+            p.arguments = ["run", "--full", "--quiet", "--pipeline", "pipelines/sample.toml"]
+            p.currentDirectoryURL = work
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(delay)
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            let status = try TestSupport.siyu(["status", "--pipeline", "pipelines/sample.toml"], cwd: work)
+            XCTAssertEqual(status.status, 0, status.stderr)
+            XCTAssertTrue(status.stdout.contains("as-of date: 2025-12-31"), status.stdout)
+        }
+        _ = try run(["--full"])
+        let after = try outputs(work.appendingPathComponent("build/sample/reports"))
+        for (name, data) in reference { XCTAssertEqual(after[name], data, "\(name) differs after the rebuild") }
+        let db = try Database(path: wh)
+        // The first run and the last (a killed rebuild that had already finished counts too).
+        XCTAssertGreaterThanOrEqual(try db.scalarInt("SELECT count(*) FROM siyu_runs WHERE exit_code IN (0, 2) AND command NOT LIKE '%--full%'"), 1,
+                                    "the first run's record was carried over")
+        XCTAssertGreaterThanOrEqual(try db.scalarInt("SELECT count(*) FROM siyu_runs WHERE exit_code IN (0, 2)"), 2)
+        let beside = try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("build/sample").path).filter { $0.contains(".rebuild") }
+        XCTAssertEqual(beside, [])
     }
 
     func testKilledRunsLeaveTheWarehouseConsistent() throws {
