@@ -40,6 +40,16 @@ public enum CSVWriter {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `append` for a cell given as UTF-8 bytes.
+    static func append(_ cell: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        var needsWork = false
+        if let f = cell.first, f == 0x3D || f == 0x2B || f == 0x2D || f == 0x40 || f == 0x09 || f == 0x0D { needsWork = true }
+        if !needsWork {
+            for b in cell where b == 0x2C || b == 0x22 || b == 0x0A || b == 0x0D { needsWork = true; break }
+        }
+        if needsWork { out.append(contentsOf: safeCell(String(decoding: cell, as: UTF8.self)).utf8) } else { out.append(contentsOf: cell) }
+    }
+
     /// `safeCell` on bytes, with a fast path for the common cell (no quoting, no formula start).
     static func append(_ cell: String, to out: inout [UInt8]) {
         var needsWork = false
@@ -72,6 +82,17 @@ public enum CSVWriter {
             for (k, cell) in r.enumerated() {
                 if k > 0 { buffer.append(0x2C) }
                 CSVWriter.append(cell, to: &buffer)
+            }
+            buffer.append(0x0D)
+            buffer.append(0x0A)
+            if buffer.count >= 1 << 20 { flush() }
+        }
+
+        /// A row straight from a statement's columns, without building Strings.
+        public func row(_ st: Statement, columns n: Int32) {
+            for k in 0..<n {
+                if k > 0 { buffer.append(0x2C) }
+                CSVWriter.append(st.bytes(k), to: &buffer)
             }
             buffer.append(0x0D)
             buffer.append(0x0A)

@@ -36,12 +36,16 @@ public struct ReportStage {
                     throw SiyuError.stageOrder(stage: "report", message: "the warehouse has no out_\(name) view; run `siyu aggregate` first")
                 }
                 let writer = try CSVWriter.Stream(path: path, header: cols)
-                _ = try AggregateStage.each(name, in: wh.db) { r in
-                    writer.row(r)
+                let st = try wh.db.prepare("SELECT * FROM out_\(name)")
+                let n = Int32(cols.count)
+                let frequency = Int32(cols.firstIndex(of: "frequency") ?? 3)
+                while try st.step() {
+                    writer.row(st, columns: n)
                     customers.total += 1
-                    if (Int(r[3]) ?? 0) > 0 { customers.repeaters += 1 }
-                    if shown.count < 200 { shown.append(r) }
+                    if st.int(frequency) > 0 { customers.repeaters += 1 }
+                    if shown.count < 200 { shown.append((0..<n).map { st.text($0) }) }
                 }
+                st.reset()
                 finished.append((try writer.finish(rename: false), path))
                 tables[name] = OutputTable(name: name, columns: cols, rows: shown)
                 report.rowsIn += customers.total
