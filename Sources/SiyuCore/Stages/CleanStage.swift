@@ -65,7 +65,7 @@ public struct CleanStage {
         let started = Date()
         var report = StageReport(stage: "clean")
         try wh.requireUpstream("clean", upstream: "ingest")
-        try wh.db.transaction {
+        try wh.db.withTempFiles { try wh.db.transaction {
             // Incremental: only files not cleaned yet. A changed pipeline (time zone, sources, rules)
             // or a first run cleans everything again.
             let fingerprint = wh.pipeline.cleanFingerprint
@@ -98,7 +98,15 @@ public struct CleanStage {
             // against the stored observation through the index.
             let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,\(seq))")
             let noteReplaced = try wh.db.prepare("INSERT OR IGNORE INTO stg_replaced VALUES(?)")
-            var seen = OrderKeySet()
+            // Sized for the raw rows of each platform's files (an upper bound on its orders).
+            var expected: [String: Int] = [:]
+            if full {
+                for f in files where f.kind != .followers && f.kind != .spend {
+                    let platform = wh.pipeline.sources.first { $0.name == f.source }?.platform ?? f.kind.platform ?? f.source
+                    expected[platform, default: 0] += max(0, f.lastRowID - f.firstRowID + 1)
+                }
+            }
+            var seen = OrderKeySet(expected: expected)
             let existing = try wh.db.prepare("SELECT obs, rowid, file_id, status FROM stg_orders WHERE platform=? AND order_id=?")
             // Orders per (file, platform, status), kept in step with stg_orders for data_quality and the report.
             var counts: [OrderCountKey: Int] = [:]
@@ -106,8 +114,10 @@ public struct CleanStage {
             // committed by ingest) while this thread writes the results: two cores busy.
             let worker = CleanWorker(stage: self, files: files, dbPath: wh.db.path)
             worker.start()
-            for _ in files {
+            var filesLeft = files.count
+            while filesLeft > 0 {
                 let r = try worker.results.pop().get()
+                if r.last { filesLeft -= 1 }
                 let f = r.file
                 report.rowsIn += r.rowsIn
                 wh.progress.update(stage: "clean", item: f.name, rows: report.rowsIn, since: started)
@@ -158,7 +168,7 @@ public struct CleanStage {
                                detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)",
                                changed: full || !files.isEmpty)
             if dropped > 0 { wh.logger.info("cleaned again in full: files that counted before no longer do", metadata: ["files": "\(dropped)"]) }
-        }
+        } }
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
@@ -249,26 +259,75 @@ public struct CleanStage {
     }
 }
 
-/// Exact set of (platform, order id): numeric ids up to 19 digits as integers, others as strings.
+/// Exact set of (platform, order id): numeric ids up to 19 digits (no leading zero) as integers in
+/// one open-addressing table per platform (8 bytes an order), others as strings.
 struct OrderKeySet {
-    struct NumericKey: Hashable { var platform: String; var id: UInt64 }
-    private var numeric = Set<NumericKey>()
+    /// Open addressing over non-zero UInt64 (0: empty); sized for `capacity`, grown past 80 % load.
+    struct Table {
+        var slots: [UInt64]
+        var count = 0
+        init(capacity: Int) { slots = Array(repeating: 0, count: max(16, capacity + capacity / 4)) }
+
+        @inline(__always) static func slot(_ v: UInt64, _ n: Int) -> Int {
+            var h = v
+            h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd; h ^= h >> 33
+            return Int(h.multipliedFullWidth(by: UInt64(n)).high)
+        }
+
+        /// True when `v` (non-zero) was not in the table.
+        mutating func insert(_ v: UInt64) -> Bool {
+            if (count + 1) * 5 > slots.count * 4 { grow() }
+            let n = slots.count
+            var s = Self.slot(v, n)
+            while true {
+                let x = slots[s]
+                if x == v { return false }
+                if x == 0 { slots[s] = v; count += 1; return true }
+                s = s + 1 == n ? 0 : s + 1
+            }
+        }
+
+        private mutating func grow() {
+            let old = slots
+            slots = Array(repeating: 0, count: old.count * 2)
+            count = 0
+            for v in old where v != 0 { _ = insert(v) }
+        }
+    }
+
+    private let expected: [String: Int]
+    private var platforms: [String] = []
+    private var numeric: [Table] = []
     private var other = Set<String>()
+
+    /// `expected`: how many orders to expect per platform (a table grows past it).
+    init(expected: [String: Int] = [:]) { self.expected = expected }
 
     /// True when the key was not in the set.
     mutating func insert(platform: String, orderID: String) -> Bool {
         let u = orderID.utf8
         if u.count <= 19, u.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), u.first != 0x30, let v = UInt64(orderID) {
-            return numeric.insert(NumericKey(platform: platform, id: v)).inserted
+            let p: Int
+            if let i = platforms.firstIndex(of: platform) { p = i } else {
+                platforms.append(platform)
+                numeric.append(Table(capacity: expected[platform] ?? 0))
+                p = platforms.count - 1
+            }
+            return numeric[p].insert(v)
         }
         return other.insert(platform + "\u{1f}" + orderID).inserted
     }
 }
 
-/// One raw file parsed by the clean worker: folded orders (in first-seen order), follower and
-/// spend rows, quarantined rows.
+/// One raw file parsed by the clean worker, or a piece of it: folded orders (in first-seen order),
+/// follower and spend rows, quarantined rows. Follower and spend rows come in pieces of
+/// `CleanedFile.pieceRows` so that a large file is never held whole; orders (folded over the whole
+/// file) come with the last piece.
 final class CleanedFile: @unchecked Sendable {
+    static let pieceRows = 32_768
     let file: CleanStage.FileRow
+    /// The file's last piece.
+    var last = false
     var orders: [StagedOrder] = []
     var follows: [[SQLValue]] = []
     var spends: [[SQLValue]] = []
@@ -295,9 +354,9 @@ final class CleanWorker: @unchecked Sendable {
         let t = Thread { [self] in
             do {
                 let db = try Database(path: dbPath, readOnly: true)
-                for f in files { results.push(Result { try stage.parseFile(f, db: db) }) }
+                for f in files { try stage.parseFile(f, db: db) { results.push(.success($0)) } }
             } catch {
-                for _ in files { results.push(.failure(error)) }
+                results.push(.failure(error))
             }
         }
         t.stackSize = 8 << 20
@@ -306,11 +365,12 @@ final class CleanWorker: @unchecked Sendable {
 }
 
 extension CleanStage {
-    func parseFile(_ f: FileRow, db: Database) throws -> CleanedFile {
-        let out = CleanedFile(file: f)
+    func parseFile(_ f: FileRow, db: Database, emit: (CleanedFile) -> Void) throws {
+        var out = CleanedFile(file: f)
+        defer { out.last = true; emit(out) }
         let source = wh.pipeline.sources.first { $0.name == f.source }
             ?? SourceConfig(name: f.source, kind: f.kind, files: [], defaultChannel: f.source, platform: f.kind.platform ?? f.source, columns: [:])
-        guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { return out }
+        guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { return }
         let cols = Formats.resolve(spec, f.header)
         let rows = try db.prepare("SELECT line, cells FROM \(Warehouse.rawTables[f.kind]!) WHERE rowid BETWEEN ? AND ? ORDER BY rowid")
         try rows.bind([.int(f.firstRowID), .int(f.lastRowID)])
@@ -341,8 +401,11 @@ extension CleanStage {
             } catch let q as Quarantine {
                 out.quarantined.append((line, q.reason, q.column, IngestStage.rawText(row.all)))
             }
+            if out.follows.count + out.spends.count >= CleanedFile.pieceRows {
+                emit(out)
+                out = CleanedFile(file: f)
+            }
         }
         rows.reset()
-        return out
     }
 }

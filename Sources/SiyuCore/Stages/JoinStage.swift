@@ -1,53 +1,173 @@
 import Foundation
 import Logging
 
-/// Identity nodes, interned by kind so that no node string is built on the hot path.
-/// The string form of a node (`acct:<platform>:<buyer>`, `openid:<id>`, `order:<platform>:<id>`,
-/// `phone:<11 digits>`, `unionid:<id>`) is made only for the smallest node of each customer.
+/// Identity nodes with their exact keys packed in one byte arena: no String and no dictionary
+/// entry per node, so a graph of millions of identities stays compact.
+/// A key is the part of a node's string form after its kind prefix (`acct:<platform>:<buyer>`,
+/// `openid:<id>`, `order:<platform>:<id>`, `phone:<11 digits>`, `unionid:<id>`). Keys are equal
+/// when Swift's `String` says so (canonical equivalence): they are interned by their NFC bytes,
+/// and compared by them too, which is how `String` orders. A node's string form keeps the
+/// spelling first seen. Phone nodes keep their number.
 struct IdentityGraph {
     /// Kinds in the order their string forms sort ("acct:" < "openid:" < "order:" < "phone:" < "unionid:").
     enum Kind: UInt8 { case acct = 0, openid, order, phone, unionid }
     static let prefixes = ["acct:", "openid:", "order:", "phone:", "unionid:"]
 
-    private var strings: [[String: Int32]] = Array(repeating: [:], count: 5)   // acct, openid, order, unionid
-    private var phones: [UInt64: Int32] = [:]
     private(set) var kinds: [Kind] = []
-    /// For phone nodes the number, for the others the index into `names`.
+    /// For phone nodes the number, for the others the offset of the key in `arena`.
     private var payload: [UInt64] = []
-    private var names: [String] = []
+    /// High hash bits of each node, to skip most key comparisons while probing.
+    private var tags: [UInt32] = []
     private var parent: [Int32] = []
+    /// Each key: its length (LEB128), then its NFC UTF-8 bytes.
+    private var arena: [UInt8] = []
+    /// Open addressing over node indexes (-1: empty); linear probing.
+    private var slots: [Int32] = []
+    /// The first-seen spelling of nodes whose key is not in NFC (rare).
+    private var spelled: [Int32: [UInt8]] = [:]
 
     init(capacity: Int) {
-        for i in 0..<5 { strings[i].reserveCapacity(capacity) }
-        phones.reserveCapacity(capacity)
-        kinds.reserveCapacity(capacity * 2)
-        payload.reserveCapacity(capacity * 2)
-        parent.reserveCapacity(capacity * 2)
+        kinds.reserveCapacity(capacity)
+        payload.reserveCapacity(capacity)
+        tags.reserveCapacity(capacity)
+        parent.reserveCapacity(capacity)
+        arena.reserveCapacity(capacity * 16)
+        var n = 1024
+        while n * 7 < capacity * 10 { n <<= 1 }
+        slots = Array(repeating: -1, count: n)
     }
 
     var count: Int { parent.count }
 
-    private mutating func add(_ kind: Kind, _ payloadValue: UInt64) -> Int32 {
+    @inline(__always) static func mix(_ x: UInt64) -> UInt64 {
+        var h = x
+        h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd
+        h ^= h >> 33; h = h &* 0xc4ce_b9fe_1a85_ec53
+        h ^= h >> 33
+        return h
+    }
+
+    static func hash(_ kind: Kind, _ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0x9e37_79b9_7f4a_7c15 &* (UInt64(kind.rawValue) &+ 1) ^ UInt64(key.count)
+        let raw = UnsafeRawBufferPointer(key)
+        var i = 0
+        while i + 8 <= raw.count {
+            h = mix(h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self))
+            i += 8
+        }
+        var tail: UInt64 = 0, shift: UInt64 = 0
+        while i < raw.count { tail |= UInt64(raw[i]) << shift; shift += 8; i += 1 }
+        return mix(h ^ tail ^ 0x5851_f42d_4c95_7f2d)
+    }
+
+    static func hash(phone: UInt64) -> UInt64 { mix(phone ^ 0x2545_f491_4f6c_dd1d) }
+
+    /// The NFC key bytes of node `i` (not a phone).
+    @inline(__always) func withKey<R>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        arena.withUnsafeBufferPointer { a in
+            var at = Int(payload[Int(i)]), length = 0, shift = 0
+            while true {
+                let b = a[at]; at += 1
+                length |= Int(b & 0x7f) << shift
+                if b < 0x80 { break }
+                shift += 7
+            }
+            return body(UnsafeBufferPointer(rebasing: a[at..<(at + length)]))
+        }
+    }
+
+    private func keyEquals(_ i: Int32, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        withKey(i) { k in k.count == key.count && (k.count == 0 || memcmp(k.baseAddress!, key.baseAddress!, k.count) == 0) }
+    }
+
+    /// The slot of `key`, and its node when present.
+    private func probe(_ kind: Kind, _ key: UnsafeBufferPointer<UInt8>, _ h: UInt64) -> (slot: Int, node: Int32?) {
+        let mask = slots.count - 1, tag = UInt32(truncatingIfNeeded: h >> 32)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let n = slots[s]
+            if n < 0 { return (s, nil) }
+            if tags[Int(n)] == tag, kinds[Int(n)] == kind, keyEquals(n, key) { return (s, n) }
+            s = (s + 1) & mask
+        }
+    }
+
+    private mutating func add(_ kind: Kind, _ payloadValue: UInt64, hash h: UInt64, slot: Int) -> Int32 {
         let i = Int32(parent.count)
         kinds.append(kind)
         payload.append(payloadValue)
+        tags.append(UInt32(truncatingIfNeeded: h >> 32))
         parent.append(i)
+        slots[slot] = i
+        if parent.count * 10 > slots.count * 7 { grow() }
         return i
+    }
+
+    private mutating func grow() {
+        var next = [Int32](repeating: -1, count: slots.count * 2)
+        let mask = next.count - 1
+        for i in 0..<Int32(count) {
+            let h = kinds[Int(i)] == .phone ? Self.hash(phone: payload[Int(i)]) : withKey(i) { Self.hash(kinds[Int(i)], $0) }
+            var s = Int(truncatingIfNeeded: h) & mask
+            while next[s] >= 0 { s = (s + 1) & mask }
+            next[s] = i
+        }
+        slots = next
+    }
+
+    private mutating func append(_ kind: Kind, key: UnsafeBufferPointer<UInt8>, hash h: UInt64, slot: Int) -> Int32 {
+        let at = arena.count
+        var length = key.count
+        repeat {
+            arena.append(UInt8(length & 0x7f) | (length > 0x7f ? 0x80 : 0))
+            length >>= 7
+        } while length > 0
+        arena.append(contentsOf: key)
+        return add(kind, UInt64(at), hash: h, slot: slot)
+    }
+
+    mutating func node(_ kind: Kind, _ key: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let h = Self.hash(kind, key)
+        let (slot, found) = probe(kind, key, h)
+        if let found { return found }
+        // Not found as spelled: a key that is not NFC may be another spelling of a known key.
+        if key.contains(where: { $0 >= 0x80 }) {
+            let string = String(decoding: key, as: UTF8.self)
+            let nfc = Array(string._nfcCodeUnits)
+            if !nfc.elementsEqual(key) {
+                return nfc.withUnsafeBufferPointer { n in
+                    let h2 = Self.hash(kind, n)
+                    let (slot2, found2) = probe(kind, n, h2)
+                    if let found2 { return found2 }
+                    let i = append(kind, key: n, hash: h2, slot: slot2)
+                    spelled[i] = Array(string.utf8)
+                    return i
+                }
+            }
+        }
+        return append(kind, key: key, hash: h, slot: slot)
     }
 
     mutating func node(_ kind: Kind, _ key: String) -> Int32 {
-        if let i = strings[Int(kind.rawValue)][key] { return i }
-        names.append(key)
-        let i = add(kind, UInt64(names.count - 1))
-        strings[Int(kind.rawValue)][key] = i
-        return i
+        var k = key
+        return k.withUTF8 { node(kind, $0) }
     }
 
     mutating func phone(_ number: UInt64) -> Int32 {
-        if let i = phones[number] { return i }
-        let i = add(.phone, number)
-        phones[number] = i
-        return i
+        let h = Self.hash(phone: number), mask = slots.count - 1, tag = UInt32(truncatingIfNeeded: h >> 32)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let n = slots[s]
+            if n < 0 { return add(.phone, number, hash: h, slot: s) }
+            if tags[Int(n)] == tag, kinds[Int(n)] == .phone, payload[Int(n)] == number { return n }
+            s = (s + 1) & mask
+        }
+    }
+
+    /// Frees the lookup table once every node is known (`node` and `phone` must not be called after).
+    mutating func sealLookups() {
+        slots = []
+        tags = []
     }
 
     mutating func find(_ x: Int32) -> Int32 {
@@ -63,25 +183,48 @@ struct IdentityGraph {
         if ra != rb { if ra < rb { parent[Int(rb)] = ra } else { parent[Int(ra)] = rb } }
     }
 
-    /// The key part of a node's string form (after its kind prefix), comparable within a kind.
-    func key(_ i: Int32) -> String {
-        let k = kinds[Int(i)]
-        if k == .phone { return String(payload[Int(i)]) }
-        return names[Int(payload[Int(i)])]
+    /// String order of two nodes' string forms (kind prefix, then key), as `String` orders them.
+    func less(_ a: Int32, _ b: Int32) -> Bool {
+        let ka = kinds[Int(a)], kb = kinds[Int(b)]
+        if ka != kb { return ka.rawValue < kb.rawValue }
+        if ka == .phone { return payload[Int(a)] < payload[Int(b)] }
+        return withKey(a) { x in
+            withKey(b) { y in
+                let n = min(x.count, y.count)
+                let c = n == 0 ? 0 : memcmp(x.baseAddress!, y.baseAddress!, n)
+                return c != 0 ? c < 0 : x.count < y.count
+            }
+        }
     }
 
-    func string(_ i: Int32) -> String { Self.prefixes[Int(kinds[Int(i)].rawValue)] + key(i) }
+    /// Appends node `i`'s string form (as first spelled) to `out`.
+    func appendString(_ i: Int32, to out: inout [UInt8]) {
+        let k = kinds[Int(i)]
+        out.append(contentsOf: Self.prefixes[Int(k.rawValue)].utf8)
+        if k == .phone { out.append(contentsOf: String(payload[Int(i)]).utf8); return }
+        if let s = spelled[i] { out.append(contentsOf: s); return }
+        withKey(i) { out.append(contentsOf: $0) }
+    }
 
-    /// The smallest node string of every component, by root.
-    mutating func smallestNodes() -> [Int32: Int32] {
-        var best: [Int32: Int32] = [:]
+    func string(_ i: Int32) -> String {
+        var out: [UInt8] = []
+        appendString(i, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Every node's root, with paths fully compressed: `parent` then maps each node to its root.
+    mutating func roots() -> [Int32] {
+        for i in 0..<Int32(count) { _ = find(i) }
+        return parent
+    }
+
+    /// The smallest node of every component, indexed by root (-1 for non-roots).
+    func smallestNodes(roots: [Int32]) -> [Int32] {
+        var best = [Int32](repeating: -1, count: count)
         for i in 0..<Int32(count) {
-            let r = find(i)
-            guard let b = best[r] else { best[r] = i; continue }
-            let kb = kinds[Int(b)], ki = kinds[Int(i)]
-            if ki.rawValue < kb.rawValue { best[r] = i; continue }
-            if ki != kb { continue }
-            if ki == .phone { if payload[Int(i)] < payload[Int(b)] { best[r] = i } } else if key(i) < key(b) { best[r] = i }
+            let r = Int(roots[Int(i)])
+            let b = best[r]
+            if b < 0 || less(i, b) { best[r] = i }
         }
         return best
     }
@@ -132,6 +275,16 @@ public struct JoinStage {
         return b.count == 11 ? v : nil
     }
 
+    /// Resident and peak resident memory of this process in MiB (Linux /proc; 0 elsewhere), for the phase log.
+    static func residentMB() -> (rss: Int, peak: Int) {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+        func field(_ name: String) -> Int {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
+            return (Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0) / 1024
+        }
+        return (field("VmRSS:"), field("VmHWM:"))
+    }
+
     /// What join's output depends on besides stg_*: when it changes, join runs in full.
     var fingerprint: String {
         let p = wh.pipeline
@@ -170,7 +323,8 @@ public struct JoinStage {
         let db = wh.db
         var mark = Date()
         func phase(_ name: String) {
-            wh.logger.debug("phase done", metadata: ["stage": "join", "phase": "\(name)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(mark)))"])
+            wh.logger.debug("phase done", metadata: ["stage": "join", "phase": "\(name)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(mark)))",
+                                                     "rss_mb": "\(JoinStage.residentMB().rss)", "peak_mb": "\(JoinStage.residentMB().peak)"])
             mark = Date()
         }
         try db.transaction {
@@ -241,169 +395,7 @@ public struct JoinStage {
             }
             phase(full ? "full rebuild" : "affected components")
 
-            let orderCount = try db.scalarInt("SELECT count(*) FROM stg_orders WHERE \(orderWhere)")
-            var g = IdentityGraph(capacity: orderCount)
-            var platforms: [String] = []
-            var platformIndex: [String: Int] = [:]
-            var qualifying: [Order] = []
-            qualifying.reserveCapacity(orderCount)
-            // Each order's and follow's first node, for int_order_component / int_follow_component.
-            var links: [(kind: Int, ref: Int, node: Int32)] = []
-            links.reserveCapacity(orderCount + 1024)
-            // Identity links from every order (its newest observation), qualifying or not.
-            let st = try db.prepare("SELECT rowid, platform, order_id, buyer, phones, pay_ts, net_fen, is_test FROM stg_orders WHERE \(orderWhere)")
-            while try st.step() {
-                let rowid = st.int(0)
-                let platform = st.text(1)
-                let pi: Int
-                if let i = platformIndex[platform] { pi = i } else { pi = platforms.count; platformIndex[platform] = pi; platforms.append(platform) }
-                var first: Int32 = -1
-                if let buyer = st.textOrNil(3), !buyer.isEmpty { first = g.node(.acct, platform + ":" + buyer) }
-                let phoneBytes = st.bytes(4)
-                if phoneBytes.count > 0 {
-                    var start = 0
-                    for k in 0...phoneBytes.count where k == phoneBytes.count || phoneBytes[k] == 0x2C {
-                        if let n = Self.phoneNumber(UnsafeBufferPointer(rebasing: phoneBytes[start..<k])) {
-                            let node = g.phone(n)
-                            if first < 0 { first = node } else { g.union(first, node) }
-                        }
-                        start = k + 1
-                    }
-                }
-                if first < 0 { first = g.node(.order, platform + ":" + st.text(2)) }
-                links.append((0, rowid, first))
-                if let pay = st.intOrNil(5), st.int(6) > 0, st.int(7) == 0 {
-                    qualifying.append(Order(rowid: rowid, platform: pi, payTs: pay, netFen: st.int(6), node: first))
-                }
-            }
-            st.reset()
-            phase("read orders")
-            let follows = try db.prepare("SELECT rowid, openid, unionid, mobile, follow_ts, scene, qr_scene, qr_scene_str FROM stg_follow_records WHERE \(followWhere) ORDER BY file_id, line").rows { st -> FollowRecord in
-                let rowid = st.int(0)
-                let node = g.node(.openid, st.text(1))
-                links.append((1, rowid, node))
-                if let u = st.textOrNil(2) { g.union(node, g.node(.unionid, u)) }
-                if st.textOrNil(3) != nil, let m = Self.phoneNumber(st.bytes(3)) { g.union(node, g.phone(m)) }
-                return FollowRecord(openid: st.text(1), followTs: st.intOrNil(4), scene: st.textOrNil(5), qrScene: st.textOrNil(6), qrSceneStr: st.textOrNil(7), node: node)
-            }
-            report.rowsIn = orderCount + follows.count
-            phase("read follows")
-
-            // First qualifying order per component: earliest payment time, then platform, then order id.
-            var first: [Int32: Int] = [:]   // root -> index in qualifying
-            first.reserveCapacity(qualifying.count / 2)
-            let orderID = try db.prepare("SELECT order_id FROM stg_orders WHERE rowid=?")
-            func id(_ o: Order) throws -> String {
-                try orderID.bind([.int(o.rowid)]); defer { orderID.reset() }
-                return try orderID.step() ? orderID.text(0) : ""
-            }
-            for (i, o) in qualifying.enumerated() {
-                let r = g.find(o.node)
-                guard let j = first[r] else { first[r] = i; continue }
-                let f = qualifying[j]
-                if (o.payTs, platforms[o.platform]) < (f.payTs, platforms[f.platform]) { first[r] = i; continue }
-                if o.payTs == f.payTs, o.platform == f.platform, try id(o) < id(f) { first[r] = i }
-            }
-            phase("first orders")
-            // Customers (components with a qualifying order) in customer_key order.
-            let smallest = g.smallestNodes()
-            let roots = Array(first.keys)
-            let keys = Self.customerKeys(salt: p.salt, nodes: roots.map { g.string(smallest[$0]!) })
-            var customers: [(key: String, root: Int32)] = Array(zip(keys, roots))
-            customers.sort { $0.key < $1.key }
-            phase("customer keys")
-            // Every component gets a fresh id: customers first, in key order (so int_customers is
-            // written in both its primary key's and customer_key's order), then the others.
-            var nextComponent = Int(try wh.meta("next_component") ?? "0") ?? 0
-            var componentID: [Int32: Int] = [:]
-            componentID.reserveCapacity(g.count)
-            for c in customers { componentID[c.root] = nextComponent; nextComponent += 1 }
-            let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
-            var nodeRows: [(String, Int)] = []
-            nodeRows.reserveCapacity(g.count)
-            for i in 0..<Int32(g.count) {
-                let r = g.find(i)
-                let c: Int
-                if let existing = componentID[r] { c = existing } else { c = nextComponent; nextComponent += 1; componentID[r] = c }
-                nodeRows.append((g.string(i), c))
-            }
-            nodeRows.sort { $0.0 < $1.0 }   // key order: appends to the primary key's B-tree
-            for (node, c) in nodeRows { try insertNode.run([.text(node), .int(c)]) }
-            try wh.setMeta("next_component", String(nextComponent))
-            let orderComponent = try db.prepare("INSERT OR REPLACE INTO int_order_component VALUES(?,?)")
-            let followComponent = try db.prepare("INSERT OR REPLACE INTO int_follow_component VALUES(?,?)")
-            for l in links {
-                try (l.kind == 0 ? orderComponent : followComponent).run([.int(l.ref), .int(componentID[g.find(l.node)]!)])
-            }
-            phase("write nodes and links")
-
-            // Fans: the earliest follow time per openid; its record's scene and QR fields.
-            var fanRecord: [String: FollowRecord] = [:]
-            for f in follows {
-                guard let t = f.followTs else { continue }
-                if let prev = fanRecord[f.openid], prev.followTs! <= t { continue }
-                fanRecord[f.openid] = f
-            }
-            var earliestFollow: [Int32: FollowRecord] = [:]
-            for f in fanRecord.values {
-                let r = g.find(f.node)
-                if let prev = earliestFollow[r], (prev.followTs!, prev.openid) <= (f.followTs!, f.openid) { continue }
-                earliestFollow[r] = f
-            }
-            let isCustomer = Set(first.keys)
-
-            let insertPurchase = try db.prepare("INSERT INTO int_purchases VALUES(?,?,?,?,?,?)")
-            // In primary key order (customer, order row): appends to the table's B-tree.
-            var purchaseRows = qualifying.map { (customer: componentID[g.find($0.node)]!, order: $0) }
-            purchaseRows.sort { ($0.customer, $0.order.rowid) < ($1.customer, $1.order.rowid) }
-            for (c, o) in purchaseRows {
-                try insertPurchase.run([.int(c), .text(platforms[o.platform]), .int(o.rowid), .int(o.payTs), .int(o.payTs / 86400), .int(o.netFen)])
-                report.rowsOut += 1
-            }
-            phase("write purchases")
-            let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
-            let insertCustomer = try db.prepare("INSERT INTO int_customers VALUES(?,?,?,?,?,?,?,?)")
-            var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
-            // First orders are looked up in rowid order (sequential reads).
-            var promoOf: [Int: (promo: String, orderID: String)] = [:]
-            for rowid in customers.map({ qualifying[first[$0.root]!].rowid }).sorted() {
-                try promo.bind([.int(rowid)])
-                _ = try promo.step()
-                promoOf[rowid] = (promo.text(0), promo.text(1))
-                promo.reset()
-            }
-            for c in customers {
-                let o = qualifying[first[c.root]!]
-                let (promoText, firstOrderID) = promoOf[o.rowid]!
-                let follow = earliestFollow[c.root]
-                var channel: String?
-                if let cached = orderRule[promoText] { channel = cached } else {
-                    channel = p.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
-                    orderRule[promoText] = channel
-                }
-                if channel == nil, let f = follow, f.followTs! < o.payTs {
-                    channel = p.channel(for: .follow, values: [f.scene, f.qrScene, f.qrSceneStr])
-                }
-                let platform = platforms[o.platform]
-                try insertCustomer.run([.int(componentID[c.root]!), .text(c.key), .int(o.payTs), .int(o.payTs / 86400), .text(platform), .text(firstOrderID),
-                                        .text(channel ?? p.defaultChannel(platform: platform)), .optInt(follow?.followTs)])
-            }
-            phase("write customers")
-            let insertFan = try db.prepare("INSERT INTO int_fans VALUES(?,?,?,?,?,?,?,?,?)")
-            var channelOfFollow: [String: String] = [:]
-            let fans = fanRecord.values.sorted(by: { $0.openid < $1.openid })
-            let fanKeys = Self.customerKeys(salt: p.salt, nodes: fans.map { "openid:" + $0.openid })
-            // Inserted in key order: appends to the primary key's B-tree.
-            for fi in fans.indices.sorted(by: { fanKeys[$0] < fanKeys[$1] }) {
-                let f = fans[fi]
-                let sig = "\(f.scene ?? "")\u{1f}\(f.qrScene ?? "")\u{1f}\(f.qrSceneStr ?? "")"
-                let channel = channelOfFollow[sig] ?? (p.channel(for: .follow, values: [f.scene, f.qrScene, f.qrSceneStr]) ?? p.fanDefaultChannel)
-                channelOfFollow[sig] = channel
-                let r = g.find(f.node)
-                try insertFan.run([.text(fanKeys[fi]), .optInt(isCustomer.contains(r) ? componentID[r] : nil), .int(componentID[r]!),
-                                   .int(f.followTs!), .int(f.followTs! / 86400), .optText(f.scene), .optText(f.qrScene), .optText(f.qrSceneStr), .text(channel)])
-            }
-            phase("write fans")
+            let customersRebuilt = try link(orderWhere: orderWhere, followWhere: followWhere, report: &report, phase: phase)
             if full { try wh.createSchema() }   // the secondary indexes dropped for the bulk load
             phase("indexes")
             try db.execute("DELETE FROM stg_replaced")
@@ -413,10 +405,428 @@ public struct JoinStage {
             let totalCustomers = try db.scalarInt("SELECT count(*) FROM int_customers")
             try wh.recordStage("join", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(affected) customers=\(totalCustomers)")
-            wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customers.count)", "identities": "\(g.count)"])
+            wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customersRebuilt.customers)", "identities": "\(customersRebuilt.identities)"])
         }
         phase("commit")
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
+}
+
+extension JoinStage {
+    /// Hex form of a 64-bit key (what `customerKey` returns: the first 16 hex digits of the digest).
+    static func hex16(_ v: UInt64) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8](repeating: 0, count: 16)
+        for k in 0..<16 { out[k] = digits[Int((v >> (60 - 4 * UInt64(k))) & 0xf)] }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `customerKey` as a number (its hex digits read as one big-endian 64-bit value: same order).
+    static func customerKey64(salt: [UInt8], node: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h = SHA256()
+        h.update(salt)
+        h.update(CollectionOfOne(UInt8(0x1f)))
+        h.update(UnsafeRawBufferPointer(node))
+        let d = h.finalize()
+        var v: UInt64 = 0
+        for k in 0..<8 { v = v << 8 | UInt64(d[k]) }
+        return v
+    }
+
+    /// Links the orders and follows selected by the two conditions into components and writes their
+    /// int_nodes, int_order_component, int_follow_component, int_purchases, int_customers and int_fans
+    /// rows. Per identity it keeps a few integers and the key bytes; per order and follow, integers.
+    func link(orderWhere: String, followWhere: String, report: inout StageReport, phase: (String) -> Void) throws -> (customers: Int, identities: Int) {
+        let p = wh.pipeline
+        let db = wh.db
+        let orderCount = try db.scalarInt("SELECT count(*) FROM stg_orders WHERE \(orderWhere)")
+        let followCount = try db.scalarInt("SELECT count(*) FROM stg_follow_records WHERE \(followWhere)")
+        var g = IdentityGraph(capacity: orderCount + followCount + 1024)
+
+        // Platforms by index (a few): matched on their bytes, equal as `String`s are.
+        var platforms: [String] = []
+        var platformBytes: [[UInt8]] = []       // every spelling seen, with its index
+        var platformOfBytes: [Int] = []
+        func platformIndex(_ b: UnsafeBufferPointer<UInt8>) -> Int {
+            for (k, known) in platformBytes.enumerated() where known.elementsEqual(b) { return platformOfBytes[k] }
+            let name = String(decoding: b, as: UTF8.self)
+            let i = platforms.firstIndex(of: name) ?? { platforms.append(name); return platforms.count - 1 }()
+            platformBytes.append(Array(b))
+            platformOfBytes.append(i)
+            return i
+        }
+
+        // Every order read (its newest observation, qualifying or not): row and first node.
+        var orderRowid: [Int] = [], orderNode: [Int32] = []
+        orderRowid.reserveCapacity(orderCount)
+        orderNode.reserveCapacity(orderCount)
+        // Qualifying orders (paid, net > 0, not a test), as indexes into the orders.
+        var qOrder: [Int32] = [], qPay: [Int] = [], qNet: [Int] = [], qPlatform: [UInt16] = []
+        qOrder.reserveCapacity(orderCount); qPay.reserveCapacity(orderCount); qNet.reserveCapacity(orderCount); qPlatform.reserveCapacity(orderCount)
+        var rowidsAscending = true
+        var key: [UInt8] = []
+        key.reserveCapacity(256)
+        func keyNode(_ kind: IdentityGraph.Kind, _ platform: UnsafeBufferPointer<UInt8>, _ rest: UnsafeBufferPointer<UInt8>) -> Int32 {
+            key.removeAll(keepingCapacity: true)
+            key.append(contentsOf: platform)
+            key.append(0x3A)
+            key.append(contentsOf: rest)
+            return key.withUnsafeBufferPointer { g.node(kind, $0) }
+        }
+        // Identity links from every order, qualifying or not.
+        let st = try db.prepare("SELECT rowid, platform, order_id, buyer, phones, pay_ts, net_fen, is_test FROM stg_orders WHERE \(orderWhere)")
+        while try st.step() {
+            let rowid = st.int(0)
+            if let last = orderRowid.last, last >= rowid { rowidsAscending = false }
+            let platform = st.bytes(1)
+            var first: Int32 = -1
+            if !st.isNull(3) {
+                let buyer = st.bytes(3)
+                if buyer.count > 0 { first = keyNode(.acct, platform, buyer) }
+            }
+            let phoneBytes = st.bytes(4)
+            if phoneBytes.count > 0 {
+                var start = 0
+                for k in 0...phoneBytes.count where k == phoneBytes.count || phoneBytes[k] == 0x2C {
+                    if let n = Self.phoneNumber(UnsafeBufferPointer(rebasing: phoneBytes[start..<k])) {
+                        let node = g.phone(n)
+                        if first < 0 { first = node } else { g.union(first, node) }
+                    }
+                    start = k + 1
+                }
+            }
+            if first < 0 { first = keyNode(.order, platform, st.bytes(2)) }
+            if let pay = st.intOrNil(5), st.int(6) > 0, st.int(7) == 0 {
+                qOrder.append(Int32(orderRowid.count))
+                qPay.append(pay)
+                qNet.append(st.int(6))
+                qPlatform.append(UInt16(platformIndex(platform)))
+            }
+            orderRowid.append(rowid)
+            orderNode.append(first)
+        }
+        st.reset()
+        phase("read orders")
+
+        // Follows in file order; per openid its earliest follow (the first record of that time).
+        var followRowid: [Int] = [], followNode: [Int32] = []
+        followRowid.reserveCapacity(followCount)
+        followNode.reserveCapacity(followCount)
+        var fanOfNode: [Int32: Int32] = [:]
+        var fanNode: [Int32] = [], fanTs: [Int] = [], fanRowid: [Int] = []
+        let follows = try db.prepare("SELECT rowid, openid, unionid, mobile, follow_ts FROM stg_follow_records WHERE \(followWhere) ORDER BY file_id, line")
+        while try follows.step() {
+            let rowid = follows.int(0)
+            let node = g.node(.openid, follows.bytes(1))
+            followRowid.append(rowid)
+            followNode.append(node)
+            if !follows.isNull(2) { g.union(node, g.node(.unionid, follows.bytes(2))) }
+            if !follows.isNull(3), let m = Self.phoneNumber(follows.bytes(3)) { g.union(node, g.phone(m)) }
+            guard let t = follows.intOrNil(4) else { continue }
+            if let j = fanOfNode[node] {
+                if fanTs[Int(j)] <= t { continue }
+                fanTs[Int(j)] = t
+                fanRowid[Int(j)] = rowid
+            } else {
+                fanOfNode[node] = Int32(fanNode.count)
+                fanNode.append(node); fanTs.append(t); fanRowid.append(rowid)
+            }
+        }
+        follows.reset()
+        fanOfNode = [:]
+        g.sealLookups()
+        report.rowsIn = orderCount + followCount
+        phase("read follows")
+
+        let nodeCount = g.count
+        let roots = g.roots()
+        // First qualifying order per component: earliest payment time, then platform, then order id.
+        var platformRank = [Int](repeating: 0, count: platforms.count)
+        for (r, i) in platforms.indices.sorted(by: { platforms[$0] < platforms[$1] }).enumerated() { platformRank[i] = r }
+        var firstOf = [Int32](repeating: -1, count: nodeCount)   // root -> index in q*
+        let orderIDStatement = try db.prepare("SELECT order_id FROM stg_orders WHERE rowid=?")
+        func orderID(_ q: Int) throws -> String {
+            try orderIDStatement.bind([.int(orderRowid[Int(qOrder[q])])]); defer { orderIDStatement.reset() }
+            return try orderIDStatement.step() ? orderIDStatement.text(0) : ""
+        }
+        for i in 0..<qOrder.count {
+            let r = Int(roots[Int(orderNode[Int(qOrder[i])])])
+            let j = Int(firstOf[r])
+            if j < 0 { firstOf[r] = Int32(i); continue }
+            if (qPay[i], platformRank[Int(qPlatform[i])]) < (qPay[j], platformRank[Int(qPlatform[j])]) { firstOf[r] = Int32(i); continue }
+            if qPay[i] == qPay[j], qPlatform[i] == qPlatform[j], try orderID(i) < orderID(j) { firstOf[r] = Int32(i) }
+        }
+        phase("first orders")
+
+        // Customers (components with a qualifying order) in customer_key order.
+        let smallest = g.smallestNodes(roots: roots)
+        var customerRoots: [Int32] = []
+        for r in 0..<Int32(nodeCount) where firstOf[Int(r)] >= 0 { customerRoots.append(r) }
+        let salt = Array(p.salt.utf8)
+        let customerKeys = Self.keys(count: customerRoots.count, salt: salt) { [g, customerRoots] i, buffer in
+            g.appendString(smallest[Int(customerRoots[i])], to: &buffer)
+        }
+        var customerOrder = Array(0..<Int32(customerRoots.count))
+        customerOrder.sort { customerKeys[Int($0)] < customerKeys[Int($1)] }
+        phase("customer keys")
+
+        // Every component gets a fresh id: customers first, in key order (so int_customers is
+        // written in both its primary key's and customer_key's order), then the others.
+        // compOf holds ids relative to `base`, by root; customers are 0..<customers.
+        let base = Int(try wh.meta("next_component") ?? "0") ?? 0
+        var compOf = [Int32](repeating: -1, count: nodeCount)
+        var nextRelative: Int32 = 0
+        for c in customerOrder { compOf[Int(customerRoots[Int(c)])] = nextRelative; nextRelative += 1 }
+        for i in 0..<nodeCount where compOf[Int(roots[i])] < 0 { compOf[Int(roots[i])] = nextRelative; nextRelative += 1 }
+        @inline(__always) func component(_ node: Int32) -> Int32 { compOf[Int(roots[Int(node)])] }
+        let customerCount = customerRoots.count
+
+        // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
+        let sorted = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
+        defer { sorted.deallocate() }
+        var kindStart = [Int](repeating: 0, count: 6)
+        for k in g.kinds { kindStart[Int(k.rawValue) + 1] += 1 }
+        for k in 1..<6 { kindStart[k] += kindStart[k - 1] }
+        var fill = kindStart
+        for i in 0..<Int32(nodeCount) { let k = Int(g.kinds[Int(i)].rawValue); sorted[fill[k]] = i; fill[k] += 1 }
+        let graph = g
+        let work = Unchecked((sorted, kindStart, graph))
+        DispatchQueue.concurrentPerform(iterations: 5) { k in
+            let (sorted, kindStart, graph) = work.value
+            var part = UnsafeMutableBufferPointer(rebasing: sorted[kindStart[k]..<kindStart[k + 1]])
+            part.sort { graph.less($0, $1) }
+        }
+        let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
+        var text: [UInt8] = []
+        for i in sorted {
+            text.removeAll(keepingCapacity: true)
+            g.appendString(i, to: &text)
+            text.withUnsafeBufferPointer { insertNode.bindBytes($0, at: 1) }
+            insertNode.bindInt(base + Int(component(i)), at: 2)
+            try insertNode.step()
+            insertNode.reset()
+        }
+        g = IdentityGraph(capacity: 0)   // key bytes are no longer needed
+        try wh.setMeta("next_component", String(base + Int(nextRelative)))
+        let orderComponent = try db.prepare("INSERT OR REPLACE INTO int_order_component VALUES(?,?)")
+        for k in orderRowid.indices {
+            orderComponent.bindInt(orderRowid[k], at: 1)
+            orderComponent.bindInt(base + Int(component(orderNode[k])), at: 2)
+            try orderComponent.step()
+            orderComponent.reset()
+        }
+        let followComponent = try db.prepare("INSERT OR REPLACE INTO int_follow_component VALUES(?,?)")
+        for k in followRowid.indices {
+            followComponent.bindInt(followRowid[k], at: 1)
+            followComponent.bindInt(base + Int(component(followNode[k])), at: 2)
+            try followComponent.step()
+            followComponent.reset()
+        }
+        followRowid = []; followNode = []
+        phase("write nodes and links")
+
+        // Purchases in primary key order (customer, order row): appends to the table's B-tree.
+        // A counting sort by customer keeps each customer's orders in read order (rowid order).
+        var purchaseOrder: [Int32]
+        do {
+            var start = [Int32](repeating: 0, count: customerCount + 1)
+            for i in qOrder.indices { start[Int(component(orderNode[Int(qOrder[i])])) + 1] += 1 }
+            for c in 0..<customerCount { start[c + 1] += start[c] }
+            purchaseOrder = [Int32](repeating: 0, count: qOrder.count)
+            for i in qOrder.indices {
+                let c = Int(component(orderNode[Int(qOrder[i])]))
+                purchaseOrder[Int(start[c])] = Int32(i)
+                start[c] += 1
+            }
+            if !rowidsAscending {
+                purchaseOrder.sort { (component(orderNode[Int(qOrder[Int($0)])]), orderRowid[Int(qOrder[Int($0)])])
+                    < (component(orderNode[Int(qOrder[Int($1)])]), orderRowid[Int(qOrder[Int($1)])]) }
+            }
+        }
+        let platformText = platforms.map { Array($0.utf8) }
+        let insertPurchase = try db.prepare("INSERT INTO int_purchases VALUES(?,?,?,?,?,?)")
+        for i in purchaseOrder {
+            let q = Int(i)
+            insertPurchase.bindInt(base + Int(component(orderNode[Int(qOrder[q])])), at: 1)
+            platformText[Int(qPlatform[q])].withUnsafeBufferPointer { insertPurchase.bindBytes($0, at: 2) }
+            insertPurchase.bindInt(orderRowid[Int(qOrder[q])], at: 3)
+            insertPurchase.bindInt(qPay[q], at: 4)
+            insertPurchase.bindInt(qPay[q] / 86400, at: 5)
+            insertPurchase.bindInt(qNet[q], at: 6)
+            try insertPurchase.step()
+            insertPurchase.reset()
+            report.rowsOut += 1
+        }
+        purchaseOrder = []
+        phase("write purchases")
+
+        // Fan records (in rowid order): the spelling of their openid (for the fan key) and their
+        // scene and QR fields, interned (a few distinct values).
+        // Interned by their bytes: each fan keeps its record's own spelling.
+        struct SceneBytes: Hashable { var scene: [UInt8]?, qrScene: [UInt8]?, qrSceneStr: [UInt8]? }
+        struct Scene { var scene: String?, qrScene: String?, qrSceneStr: String? }
+        var scenes: [Scene] = []
+        var sceneIndex: [SceneBytes: Int32] = [:]
+        let fanCount = fanNode.count
+        var fanScene = [Int32](repeating: 0, count: fanCount)
+        var fanKey = [UInt64](repeating: 0, count: fanCount)
+        do {
+            var byRowid = Array(0..<Int32(fanCount))
+            byRowid.sort { fanRowid[Int($0)] < fanRowid[Int($1)] }
+            let scan = try db.prepare("SELECT rowid, openid, scene, qr_scene, qr_scene_str FROM stg_follow_records WHERE \(followWhere) ORDER BY rowid")
+            var next = 0
+            var openids: [UInt8] = []
+            var openidEnd: [Int] = []
+            openidEnd.reserveCapacity(fanCount)
+            while next < fanCount, try scan.step() {
+                let f = Int(byRowid[next])
+                guard scan.int(0) == fanRowid[f] else { continue }
+                func field(_ c: Int32) -> [UInt8]? { scan.isNull(c) ? nil : Array(scan.bytes(c)) }
+                let sb = SceneBytes(scene: field(2), qrScene: field(3), qrSceneStr: field(4))
+                if let s = sceneIndex[sb] { fanScene[f] = s } else {
+                    fanScene[f] = Int32(scenes.count)
+                    sceneIndex[sb] = Int32(scenes.count)
+                    scenes.append(Scene(scene: scan.textOrNil(2), qrScene: scan.textOrNil(3), qrSceneStr: scan.textOrNil(4)))
+                }
+                openids.append(contentsOf: "openid:".utf8)
+                // As a String would spell it (invalid bytes repaired), like the string form of the node.
+                let o = scan.bytes(1)
+                if o.allSatisfy({ $0 < 0x80 }) { openids.append(contentsOf: o) } else { openids.append(contentsOf: String(decoding: o, as: UTF8.self).utf8) }
+                openidEnd.append(openids.count)
+                next += 1
+            }
+            scan.reset()
+            guard next == fanCount else { throw SiyuError.internalError("join: \(fanCount - next) follow records vanished while reading") }
+            let keys = Self.keys(count: fanCount, salt: salt) { [openids, openidEnd] i, buffer in
+                let lo = i == 0 ? 0 : openidEnd[i - 1]
+                buffer.append(contentsOf: openids[lo..<openidEnd[i]])
+            }
+            for (k, f) in byRowid.enumerated() { fanKey[Int(f)] = keys[k] }
+        }
+        // Each customer's earliest follow: earliest time, then smallest openid.
+        var earliestFan = [Int32](repeating: -1, count: customerCount)
+        for f in 0..<fanCount {
+            let c = Int(component(fanNode[f]))
+            guard c < customerCount else { continue }
+            let e = Int(earliestFan[c])
+            if e < 0 || fanTs[f] < fanTs[e] || (fanTs[f] == fanTs[e] && graph.less(fanNode[f], fanNode[e])) {
+                earliestFan[c] = Int32(f)
+            }
+        }
+        phase("read fans")
+
+        // Customers: their first order's promo text and id, read in rowid order; the channel of
+        // the order's promo text, else of an earlier follow, else the platform's default.
+        var channels: [String] = []
+        var channelIndex: [[UInt8]: Int32] = [:]   // by bytes: each keeps its spelling
+        func channelID(_ c: String) -> Int32 {
+            let b = Array(c.utf8)
+            if let i = channelIndex[b] { return i }
+            channels.append(c); channelIndex[b] = Int32(channels.count - 1)
+            return Int32(channels.count - 1)
+        }
+        var customerChannel = [Int32](repeating: 0, count: customerCount)
+        var firstOrderIDs: [UInt8] = []
+        var firstOrderIDAt = [Int](repeating: 0, count: customerCount + 1)   // [start, end) per customer, in fetch order
+        var fetchOrder = Array(0..<Int32(customerCount))
+        @inline(__always) func firstQ(_ c: Int32) -> Int { Int(firstOf[Int(customerRoots[Int(customerOrder[Int(c)])])]) }
+        fetchOrder.sort { orderRowid[Int(qOrder[firstQ($0)])] < orderRowid[Int(qOrder[firstQ($1)])] }
+        var fetchedAt = [Int32](repeating: 0, count: customerCount)
+        do {
+            let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
+            var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
+            var followRule: [Int32: String?] = [:]   // scene -> channel
+            for (k, c) in fetchOrder.enumerated() {
+                let q = firstQ(c)
+                promo.bindInt(orderRowid[Int(qOrder[q])], at: 1)
+                guard try promo.step() else { throw SiyuError.internalError("join: an order vanished while reading") }
+                let promoText = promo.text(0)
+                firstOrderIDs.append(contentsOf: promo.text(1).utf8)
+                firstOrderIDAt[k + 1] = firstOrderIDs.count
+                fetchedAt[Int(c)] = Int32(k)
+                promo.reset()
+                var channel: String?
+                if let cached = orderRule[promoText] { channel = cached } else {
+                    channel = p.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
+                    orderRule[promoText] = channel
+                }
+                let e = earliestFan[Int(c)]
+                if channel == nil, e >= 0, fanTs[Int(e)] < qPay[q] {
+                    let s = fanScene[Int(e)]
+                    if let cached = followRule[s] { channel = cached } else {
+                        let sc = scenes[Int(s)]
+                        channel = p.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr])
+                        followRule[s] = channel
+                    }
+                }
+                customerChannel[Int(c)] = channelID(channel ?? p.defaultChannel(platform: platforms[Int(qPlatform[q])]))
+            }
+        }
+        let insertCustomer = try db.prepare("INSERT INTO int_customers VALUES(?,?,?,?,?,?,?,?)")
+        let channelText = channels.map { Array($0.utf8) }
+        for c in 0..<customerCount {
+            let q = firstQ(Int32(c))
+            let e = earliestFan[c]
+            let k = Int(fetchedAt[c])
+            insertCustomer.bindInt(base + c, at: 1)
+            try insertCustomer.bind(.text(Self.hex16(customerKeys[Int(customerOrder[c])])), at: 2)
+            insertCustomer.bindInt(qPay[q], at: 3)
+            insertCustomer.bindInt(qPay[q] / 86400, at: 4)
+            platformText[Int(qPlatform[q])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 5) }
+            firstOrderIDs.withUnsafeBufferPointer { insertCustomer.bindBytes(UnsafeBufferPointer(rebasing: $0[firstOrderIDAt[k]..<firstOrderIDAt[k + 1]]), at: 6) }
+            channelText[Int(customerChannel[c])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 7) }
+            try insertCustomer.bind(.optInt(e >= 0 ? fanTs[Int(e)] : nil), at: 8)
+            try insertCustomer.step()
+            insertCustomer.reset()
+        }
+        phase("write customers")
+
+        // Fans in key order: appends to the primary key's B-tree.
+        let insertFan = try db.prepare("INSERT INTO int_fans VALUES(?,?,?,?,?,?,?,?,?)")
+        var fanChannel: [Int32: String] = [:]
+        var fanOrder = Array(0..<Int32(fanCount))
+        fanOrder.sort { fanKey[Int($0)] < fanKey[Int($1)] }
+        for f32 in fanOrder {
+            let f = Int(f32)
+            let s = fanScene[f], sc = scenes[Int(s)]
+            let channel = fanChannel[s] ?? (p.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr]) ?? p.fanDefaultChannel)
+            fanChannel[s] = channel
+            let c = Int(component(fanNode[f]))
+            try insertFan.run([.text(Self.hex16(fanKey[f])), .optInt(c < customerCount ? base + c : nil), .int(base + c),
+                               .int(fanTs[f]), .int(fanTs[f] / 86400), .optText(sc.scene), .optText(sc.qrScene), .optText(sc.qrSceneStr), .text(channel)])
+        }
+        phase("write fans")
+        return (customerCount, nodeCount)
+    }
+
+    /// 64-bit customer keys of many node strings at once, on both cores; `node(i, &buffer)` appends
+    /// the i-th node string.
+    static func keys(count: Int, salt: [UInt8], _ node: (Int, inout [UInt8]) -> Void) -> [UInt64] {
+        let buffer = UnsafeMutableBufferPointer<UInt64>.allocate(capacity: max(count, 1))
+        defer { buffer.deallocate() }
+        let chunks = 2, size = (count + chunks - 1) / chunks
+        withoutActuallyEscaping(node) { node in
+            let work = Unchecked((node, buffer))
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let (node, out) = work.value
+                let lo = c * size, hi = min(count, lo + size)
+                guard lo < hi else { return }
+                var buffer: [UInt8] = []
+                for i in lo..<hi {
+                    buffer.removeAll(keepingCapacity: true)
+                    node(i, &buffer)
+                    out[i] = buffer.withUnsafeBufferPointer { customerKey64(salt: salt, node: $0) }
+                }
+            }
+        }
+        return Array(buffer.prefix(count))
+    }
+}
+
+/// A value handed to the worker threads of `concurrentPerform`, which only read it (or write
+/// disjoint parts of a buffer it points to).
+final class Unchecked<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -190,3 +190,15 @@ public final class Statement {
         return out
     }
 }
+
+extension Database {
+    /// Runs `body` with temporary storage (sorts for CREATE INDEX and ORDER BY, temp tables) in
+    /// files rather than in memory, so that a bulk load's sorts spill to disk instead of growing
+    /// the process: SQLite keeps a sort in memory only up to the cache size then. Must be called
+    /// outside a transaction; temporary tables do not survive it.
+    public func withTempFiles<T>(_ body: () throws -> T) throws -> T {
+        try execute("PRAGMA temp_store=FILE")
+        defer { try? execute("PRAGMA temp_store=MEMORY") }
+        return try body()
+    }
+}
