@@ -17,10 +17,12 @@ let package = Package(
         .systemLibrary(name: "CCSV", path: "Sources/CCSV", providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CIconv", path: "Sources/CIconv"),
+        // SHA-256 with the x86 SHA instructions when the CPU has them (file hashing at ingest).
+        .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "SiyuCore",
             dependencies: [
-                "CCSV", "CSQLite", "CIconv",
+                "CCSV", "CSQLite", "CIconv", "CSHA256",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],

@@ -172,7 +172,36 @@ final class CalendarTests: XCTestCase {
 }
 
 final class SHA256Tests: XCTestCase {
+    override func tearDown() { SHA256.forceSoftware = false }
+
+    /// The FIPS vectors on both paths: the CPU's SHA instructions (when present) and the Swift rounds.
     func testKnownVectors() {
+        for software in [false, true] {
+            SHA256.forceSoftware = software
+            vectors()
+        }
+    }
+
+    /// Both paths agree on every length around the block size and on large inputs fed in odd pieces.
+    func testHardwareAndSoftwareAgree() throws {
+        try XCTSkipUnless(SHA256.hardware, "no SHA instructions on this CPU")
+        var rng = FuzzTests.SplitMix(state: 7)
+        let data = (0..<(1 << 20) + 77).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        func digest(_ n: Int, piece: Int, software: Bool) -> String {
+            SHA256.forceSoftware = software
+            var s = SHA256()
+            var i = 0
+            while i < n { let j = min(n, i + piece); s.update(data[i..<j]); i = j }
+            return SHA256.hex(s.finalize())
+        }
+        for n in Array(0...200) + [1 << 20, (1 << 20) + 77] {
+            for piece in [1, 63, 64, 65, 4096] where n < 300 || piece == 4096 {
+                XCTAssertEqual(digest(n, piece: piece, software: false), digest(n, piece: piece, software: true), "length \(n), pieces of \(piece)")
+            }
+        }
+    }
+
+    func vectors() {
         // FIPS 180-4 examples.
         XCTAssertEqual(SHA256.hexDigest(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hexDigest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -1,3 +1,4 @@
+import CSHA256
 import Foundation
 
 /// SHA-256 (FIPS 180-4), streaming. Used for file identity (re-delivery) and salted customer keys.
@@ -38,12 +39,13 @@ public struct SHA256 {
             buffer.append(contentsOf: UnsafeBufferPointer(start: base, count: take))
             off = take
             if buffer.count < 64 { return }
-            buffer.withUnsafeBufferPointer { compress($0.baseAddress!) }
+            buffer.withUnsafeBufferPointer { compress($0.baseAddress!, blocks: 1) }
             buffer.removeAll(keepingCapacity: true)
         }
-        while raw.count - off >= 64 {
-            compress(base + off)
-            off += 64
+        let blocks = (raw.count - off) / 64
+        if blocks > 0 {
+            compress(base + off, blocks: blocks)
+            off += blocks * 64
         }
         if off < raw.count { buffer.append(contentsOf: UnsafeBufferPointer(start: base + off, count: raw.count - off)) }
     }
@@ -56,10 +58,7 @@ public struct SHA256 {
         tail.append(0x80)
         while tail.count % 64 != 56 { tail.append(0) }
         for i in (0..<8).reversed() { tail.append(UInt8((bitLen >> (UInt64(i) * 8)) & 0xff)) }
-        tail.withUnsafeBufferPointer { p in
-            var off = 0
-            while off < tail.count { compress(p.baseAddress! + off); off += 64 }
-        }
+        tail.withUnsafeBufferPointer { p in compress(p.baseAddress!, blocks: tail.count / 64) }
         var out: [UInt8] = []
         for v in h { out += [UInt8(v >> 24), UInt8((v >> 16) & 0xff), UInt8((v >> 8) & 0xff), UInt8(v & 0xff)] }
         return out
@@ -75,6 +74,19 @@ public struct SHA256 {
 
     public static func hexDigest(_ string: String) -> String {
         var s = SHA256(); s.update(string); return hex(s.finalize())
+    }
+
+    /// Whether the CPU's SHA instructions are used (x86 with SHA-NI); else the Swift rounds below.
+    public static let hardware = siyu_sha256_hw_available() == 1
+    /// Tests turn the hardware path off to check the Swift one.
+    nonisolated(unsafe) static var forceSoftware = false
+
+    private mutating func compress(_ p: UnsafePointer<UInt8>, blocks: Int) {
+        if Self.hardware && !Self.forceSoftware {
+            h.withUnsafeMutableBufferPointer { siyu_sha256_blocks($0.baseAddress!, p, blocks) }
+            return
+        }
+        for b in 0..<blocks { compress(p + b * 64) }
     }
 
     private mutating func compress(_ p: UnsafePointer<UInt8>) {
