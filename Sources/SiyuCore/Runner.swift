@@ -47,6 +47,8 @@ public struct Runner {
             logger.warning("a previous run did not finish; its lock was stale and is taken over", metadata: ["previous": "\(stale)"])
         }
         guard full else {
+            // A rebuild killed half-way left its file beside the warehouse: no run is using it (we hold the lock).
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + ".rebuild" + suffix) }
             return try execute(stages, in: Warehouse(pipeline: pipeline, logger: logger, path: path), command: command, warehouse: path)
         }
         // A full rebuild is built beside the warehouse and takes its place only when it has
@@ -80,17 +82,33 @@ public struct Runner {
         let started = Date()
         var reports: [StageReport] = []
         var current: Stage?
+        var unreported = 0
+        var manifestText: String?
+        func exitCode(_ rs: [StageReport]) -> ExitCode { rs.reduce(unreported) { $0 + $1.quarantined + $1.rejected.count } > 0 ? .quarantined : .success }
+        func manifest(_ rs: [StageReport], failure: String? = nil, on: Warehouse = wh) throws -> String {
+            try manifestJSON(wh: on, runID: runID, started: started, command: command, reports: rs, exit: failure == nil ? exitCode(rs) : .failure,
+                             unreported: unreported, failure: failure, warehouse: path)
+        }
         do {
             for stage in stages {
                 current = stage
                 wh.logger[metadataKey: "stage"] = "\(stage.rawValue)"
+                // Known before the report, so that the manifest.json written with it says so.
+                if stage == .report || stage == stages.last, stages.contains(.ingest) { unreported = try unreportedQuarantine(wh, runID: runID) }
                 let r: StageReport
                 switch stage {
                 case .ingest: r = try IngestStage(wh).run(runID: runID)
                 case .clean: r = try CleanStage(wh).run(runID: runID)
                 case .join: r = try JoinStage(wh).run(runID: runID)
                 case .aggregate: r = try AggregateStage(wh, asOf: asOf).run(runID: runID)
-                case .report: r = try ReportStage(wh).run(runID: runID)
+                case .report:
+                    // manifest.json is renamed into place with the report's files, so that it always
+                    // describes the report beside it.
+                    r = try ReportStage(wh).run(runID: runID) { done in
+                        let text = try manifest(reports + [done])
+                        manifestText = text
+                        return [("manifest.json", text + "\n")]
+                    }
                 }
                 wh.logger.info("stage done", metadata: ["rows.in": "\(r.rowsIn)", "rows.out": "\(r.rowsOut)", "rows.quarantined": "\(r.quarantined)",
                                                        "seconds": "\(String(format: "%.2f", r.seconds))"])
@@ -100,17 +118,14 @@ public struct Runner {
             // A failed run is recorded too (siyu_runs, shown by status); manifest.json beside the
             // reports keeps describing the reports that are there.
             let failure = "\(current?.rawValue ?? "?"): \(error)"
-            let record = try? previous.map { try Warehouse(pipeline: pipeline, logger: logger, path: $0) } ?? wh
-            if let record {
-                try? writeManifest(wh: record, runID: runID, started: started, command: command, reports: reports, exit: .failure,
-                                   failure: failure, warehouse: path)
+            if let record = try? previous.map({ try Warehouse(pipeline: pipeline, logger: logger, path: $0) }) ?? wh,
+               let text = try? manifest(reports, failure: failure, on: record) {
+                try? record.db.transaction { try recordRun(record, runID: runID, started: started, command: command, exit: .failure, manifest: text) }
             }
             throw error
         }
         wh.logger[metadataKey: "stage"] = nil
-        let unreported = stages.contains(.ingest) ? try unreportedQuarantine(wh, runID: runID) : 0
-        let problems = reports.reduce(unreported) { $0 + $1.quarantined + $1.rejected.count }
-        let exit: ExitCode = problems > 0 ? .quarantined : .success
+        let exit = exitCode(reports)
         if let previous {
             let quoted = previous.replacingOccurrences(of: "'", with: "''")
             do {
@@ -121,9 +136,20 @@ public struct Runner {
                 wh.logger.warning("the run history of the replaced warehouse could not be carried over", metadata: ["error": "\(error)"])
             }
         }
-        try writeManifest(wh: wh, runID: runID, started: started, command: command, reports: reports, exit: exit, unreported: unreported,
-                          warehouse: path)
+        let text = try manifestText ?? manifest(reports)
+        // The run's record and "these quarantined rows have been reported" commit together.
+        try wh.db.transaction {
+            if stages.contains(.ingest) {
+                try wh.setMeta("reported_file_id", String(try wh.db.scalarInt("SELECT COALESCE(max(file_id), 0) FROM raw_files")))
+            }
+            try recordRun(wh, runID: runID, started: started, command: command, exit: exit, manifest: text)
+        }
         return (reports, exit, unreported)
+    }
+
+    func recordRun(_ wh: Warehouse, runID: String, started: Date, command: String, exit: ExitCode, manifest: String) throws {
+        try wh.db.prepare("INSERT OR REPLACE INTO siyu_runs VALUES(?,?,?,?,?,?)")
+            .run([.text(runID), .text(Warehouse.timestamp(started)), .text(Warehouse.timestamp(Date())), .text(command), .int(Int(exit.rawValue)), .text(manifest)])
     }
 
     /// Rows quarantined at ingest by an earlier run that was killed after ingest committed: no run
@@ -134,15 +160,14 @@ public struct Runner {
             SELECT count(*) FROM raw_quarantine JOIN raw_files ON raw_files.file_id = raw_quarantine.file_id
             WHERE raw_quarantine.stage = 'ingest' AND raw_files.file_id > ? AND raw_files.run_id <> ? AND \(try wh.activeFiles())
             """, [.int(through), .text(runID)])
-        try wh.setMeta("reported_file_id", String(try wh.db.scalarInt("SELECT COALESCE(max(file_id), 0) FROM raw_files")))
         if n > 0 {
             wh.logger.warning("rows quarantined by an earlier run that did not finish", metadata: ["rows.quarantined": "\(n)"])
         }
         return n
     }
 
-    func writeManifest(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode,
-                       unreported: Int = 0, failure: String? = nil, warehouse: String? = nil) throws {
+    func manifestJSON(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode,
+                      unreported: Int = 0, failure: String? = nil, warehouse: String? = nil) throws -> String {
         // Each stage's own summary line (full or incremental, what it touched), as `siyu status` shows it.
         let detail = try wh.db.prepare("SELECT detail FROM siyu_stages WHERE stage=? AND run_id=?")
         let stages: [[String: Any]] = try reports.map {
@@ -157,11 +182,6 @@ public struct Runner {
         if unreported > 0 { manifest["rows_quarantined_by_an_unfinished_run"] = unreported }
         if let failure { manifest["error"] = failure }
         let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
-        let json = String(decoding: data, as: UTF8.self)
-        try wh.db.prepare("INSERT OR REPLACE INTO siyu_runs VALUES(?,?,?,?,?,?)")
-            .run([.text(runID), .text(Warehouse.timestamp(started)), .text(Warehouse.timestamp(Date())), .text(command), .int(Int(exit.rawValue)), .text(json)])
-        if failure == nil, reports.contains(where: { $0.stage == "report" }) {
-            try CSVWriter.writeAtomically(json + "\n", to: "\(pipeline.output)/manifest.json")
-        }
+        return String(decoding: data, as: UTF8.self)
     }
 }

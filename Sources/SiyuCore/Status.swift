@@ -27,8 +27,13 @@ public enum Status {
             }
         }
         out += "\nfiles:\n"
-        let files = try db.prepare("SELECT name, source, COALESCE(format,''), status, rows_read, rows_landed, rows_quarantined FROM raw_files ORDER BY file_id").rows {
-            "  \($0.text(0))  [\($0.text(1)), \($0.text(2))] \($0.text(3)) read=\($0.int(4)) landed=\($0.int(5)) quarantined=\($0.int(6))"
+        let paths = try wh.currentPaths()
+        let files = try db.prepare("""
+            SELECT file_id, name, source, COALESCE(format,''), status, rows_read, rows_landed, rows_quarantined, \(try wh.activeFiles()) FROM raw_files ORDER BY file_id
+            """).rows {
+            let name = paths[$0.int(0)].map { ($0[0] as NSString).lastPathComponent } ?? $0.text(1)
+            let counts = $0.int(8) != 0 ? "" : "  (no longer counts: not found at a matched path by the last ingest)"
+            return "  \(name)  [\($0.text(2)), \($0.text(3))] \($0.text(4)) read=\($0.int(5)) landed=\($0.int(6)) quarantined=\($0.int(7))\(counts)"
         }
         out += files.isEmpty ? "  (none)\n" : files.joined(separator: "\n") + "\n"
         let redeliveries = try db.scalarInt("SELECT count(*) FROM raw_redeliveries")

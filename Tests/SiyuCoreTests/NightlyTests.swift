@@ -160,11 +160,39 @@ final class NightlyTests: XCTestCase {
         let dq = try csv("data_quality")
         XCTAssertTrue(dq.contains { $0[0] == "c (1).csv" && $0[2] == "duplicate_of:c.csv" }, "\(dq)")
         XCTAssertTrue(dq.contains { $0[0] == "c.csv" && $0[3] == "1" && $0[4] == "1" }, "\(dq)")
+        XCTAssertEqual(try csv("cohort_repurchase").first { $0[1] == "all" }?[8], "50.00")
+        // b.csv is renamed 0b.csv: now it comes before a.csv, so a.csv's refund is the newest
+        // observation, as a rebuild from the folder sees it (the bytes were ingested under b.csv).
+        try FileManager.default.moveItem(at: work.appendingPathComponent("t/b.csv"), to: work.appendingPathComponent("t/0b.csv"))
+        try nightEqualsFull()
+        XCTAssertEqual(try csv("cohort_repurchase").first { $0[1] == "all" }?[8], "20.00")
         // Night 4: spend leaves the pipeline: its rows leave the numbers.
         try writePipeline(["tmall": "t"])
         try nightEqualsFull()
         XCTAssertEqual(try blended(), "0.00")
         XCTAssertFalse(try csv("data_quality").contains { $0[0] == "spend.csv" })
+    }
+
+    /// A run that finds no input file at all while files counted before (an unmounted share)
+    /// stops with exit 1 and leaves the report as it was; status marks files that no longer count.
+    func testMissingInputFolderDoesNotEmptyTheReport() throws {
+        try writePipeline(["tmall": "t", "spend": "s"])
+        let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
+        try (header + "1,ann,30.00,交易成功,,2025-01-05 10:00:00,0\n").write(to: work.appendingPathComponent("t/b.csv"), atomically: true, encoding: .utf8)
+        try "date,channel,spend\n2025-01-05,weibo,10.00\n".write(to: work.appendingPathComponent("s/spend.csv"), atomically: true, encoding: .utf8)
+        try nightEqualsFull()
+        let before = try outputs(work.appendingPathComponent("reports"))
+        for d in ["t", "s"] { try FileManager.default.moveItem(at: work.appendingPathComponent(d), to: work.appendingPathComponent("away-\(d)")) }
+        let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "p.toml"], cwd: work)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("is the input folder missing"), r.stderr)
+        XCTAssertEqual(try outputs(work.appendingPathComponent("reports")), before)
+        // One folder back: the other source's file no longer counts, and status says so.
+        try FileManager.default.moveItem(at: work.appendingPathComponent("away-t"), to: work.appendingPathComponent("t"))
+        try nightEqualsFull()
+        let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: work).stdout
+        XCTAssertTrue(status.split(separator: "\n").contains { $0.contains("spend.csv") && $0.contains("no longer counts") }, status)
+        XCTAssertFalse(status.split(separator: "\n").contains { $0.contains("b.csv") && $0.contains("no longer counts") }, status)
     }
 
     func stageLine(_ stage: String, _ status: String) -> String {

@@ -73,7 +73,14 @@ public struct CleanStage {
             // (deleted, replaced in place, its source gone) takes its rows with it: all again.
             let active = try wh.activeFiles()
             let dropped = try wh.db.scalarInt("SELECT count(*) FROM raw_files WHERE cleaned=1 AND NOT \(active)")
-            let full = try wh.meta("clean_fingerprint") != fingerprint || dropped > 0
+            // A file's place among exports of the same time is its current path (the first of its
+            // copies in delivery order); a cleaned file found elsewhere now (moved, renamed, its
+            // original deleted) changes places: all again, as a rebuild would order them.
+            let paths = try wh.currentPaths()
+            var moved = 0
+            for (id, path) in try wh.db.prepare("SELECT file_id, COALESCE(clean_path, '') FROM raw_files WHERE cleaned=1 AND \(active)").rows([], { ($0.int(0), $0.text(1)) })
+            where paths[id]?.first != path { moved += 1 }
+            let full = try wh.meta("clean_fingerprint") != fingerprint || dropped > 0 || moved > 0
             if full {
                 try wh.db.execute("DROP INDEX IF EXISTS stg_orders_key; DELETE FROM stg_orders; DELETE FROM stg_order_counts; DELETE FROM stg_follow_records; DELETE FROM stg_spend; DELETE FROM raw_quarantine WHERE stage='clean'; UPDATE raw_files SET cleaned=0;")
             }
@@ -83,7 +90,7 @@ public struct CleanStage {
                 """).rows { st in
                 FileRow(fileID: st.int(0), source: st.text(1), kind: SourceKind(rawValue: st.text(2)) ?? .generic,
                         name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))), exportKey: st.text(5),
-                        firstRowID: st.int(6), lastRowID: st.int(7), path: st.text(8))
+                        firstRowID: st.int(6), lastRowID: st.int(7), path: paths[st.int(0)]?.first ?? st.text(8))
             }.sorted { full ? $0.obs > $1.obs : $0.obs < $1.obs }
             report.filesIngested = files.count
             let quarantine = try wh.db.prepare("INSERT INTO raw_quarantine(file_id, line, stage, reason, column_no, raw_text) VALUES(?,?,'clean',?,?,?)")
@@ -161,13 +168,16 @@ public struct CleanStage {
                 """)
             for (k, n) in counts where n != 0 { try addCount.run([.int(k.fileID), .text(k.platform), .text(k.status), .int(n)]) }
             try wh.db.execute("DELETE FROM stg_order_counts WHERE orders = 0")
-            try wh.db.execute("UPDATE raw_files SET cleaned=1 WHERE status='landed' AND \(active)")
+            let cleanedAt = try wh.db.prepare("UPDATE raw_files SET cleaned=1, clean_path=? WHERE file_id=?")
+            for f in files { try cleanedAt.run([.text(f.path), .int(f.fileID)]) }
             try wh.setMeta("clean_fingerprint", fingerprint)
             wh.progress.clear()
             try wh.recordStage("clean", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)",
                                changed: full || !files.isEmpty)
-            if dropped > 0 { wh.logger.info("cleaned again in full: files that counted before no longer do", metadata: ["files": "\(dropped)"]) }
+            if dropped + moved > 0 {
+                wh.logger.info("cleaned again in full: files that counted before no longer do, or are found at another path", metadata: ["gone": "\(dropped)", "moved": "\(moved)"])
+            }
         } }
         report.seconds = Date().timeIntervalSince(started)
         return report

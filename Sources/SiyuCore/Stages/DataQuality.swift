@@ -20,16 +20,10 @@ enum DataQuality {
         // The files that count (see Warehouse.activeFiles), each under the first of the paths its
         // bytes were found at in the last ingest, in delivery order (as a rebuild would see them);
         // the other paths are listed as its re-deliveries.
-        var copies: [Int: [String]] = [:]
-        for (id, path) in try db.prepare("SELECT file_id, path FROM raw_files WHERE seen = ?").rows([.int(seq)], { ($0.int(0), $0.text(1)) }) {
-            copies[id, default: []].append(path)
-        }
-        for (id, path) in try db.prepare("SELECT duplicate_of, path FROM raw_redeliveries WHERE seen = ?").rows([.int(seq)], { ($0.int(0), $0.text(1)) }) {
-            copies[id, default: []].append(path)
-        }
+        let copies = try wh.currentPaths()
         func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
         let files = try db.prepare("SELECT file_id, path, sha256, COALESCE(format,''), rows_read, status, kind FROM raw_files WHERE \(active)").rows { st in
-            let paths = Pipeline.inDeliveryOrder(copies[st.int(0)] ?? [st.text(1)])
+            let paths = copies[st.int(0)] ?? [st.text(1)]
             return (F(id: st.int(0), name: fileName(paths[0]), sha: st.text(2), format: st.text(3), read: st.int(4), status: st.text(5), kind: st.text(6)),
                     paths.dropFirst().map(fileName))
         }

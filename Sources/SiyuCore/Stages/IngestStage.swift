@@ -27,6 +27,11 @@ public struct IngestStage {
         try wh.db.transaction {
             // Every ingest marks the files its globs match (`seen`): the files that count.
             let before = try activeFileIDs()
+            if work.isEmpty && !before.isEmpty {
+                // Most likely the folder is not there (an unmounted share, another working
+                // directory): do not turn that into an empty report.
+                throw SiyuError.config(file: wh.pipeline.path, message: "no input file matches any glob of the pipeline, but \(before.count) file(s) counted until the last run; is the input folder missing or not mounted, or is siyu running from another directory? Nothing was changed. If the folder is really empty now, run `siyu run --full`")
+            }
             let seq = (Int(try wh.meta("ingest_seq") ?? "0") ?? 0) + 1
             try wh.setMeta("ingest_seq", String(seq))
             for (path, source) in work {

@@ -11,7 +11,9 @@ public struct ReportStage {
 
     public var outputDirectory: String { wh.pipeline.output }
 
-    public func run(runID: String) throws -> StageReport {
+    /// `alongside`: more files for the report folder (the run's manifest), given this stage's
+    /// report when its files are ready; they are renamed into place with the others.
+    public func run(runID: String, alongside: ((StageReport) throws -> [(name: String, text: String)])? = nil) throws -> StageReport {
         let started = Date()
         var report = StageReport(stage: "report")
         try wh.requireUpstream("report", upstream: "aggregate")
@@ -66,10 +68,13 @@ public struct ReportStage {
                                      period: wh.pipeline.period.rawValue, statusCounts: statusCounts,
                                      customers: customers)
         finished.append((try CSVWriter.writeTemporary(html, for: "\(dir)/index.html"), "\(dir)/index.html"))
-        try CSVWriter.moveIntoPlace(finished)
-        finished = []
         try wh.recordStage("report", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut, detail: dir)
         report.seconds = Date().timeIntervalSince(started)
+        for (name, text) in try alongside?(report) ?? [] {
+            finished.append((try CSVWriter.writeTemporary(text, for: "\(dir)/\(name)"), "\(dir)/\(name)"))
+        }
+        try CSVWriter.moveIntoPlace(finished)
+        finished = []
         return report
     }
 }

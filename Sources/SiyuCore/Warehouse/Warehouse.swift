@@ -57,7 +57,7 @@ public final class Warehouse {
             header TEXT, export_key TEXT, status TEXT NOT NULL, error TEXT, rows_read INTEGER NOT NULL DEFAULT 0,
             rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT,
             cleaned INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER NOT NULL DEFAULT 0, last_rowid INTEGER NOT NULL DEFAULT -1,
-            seen INTEGER NOT NULL DEFAULT 0);
+            seen INTEGER NOT NULL DEFAULT 0, clean_path TEXT);
         CREATE TABLE IF NOT EXISTS raw_redeliveries(path TEXT NOT NULL, sha256 TEXT NOT NULL, duplicate_of INTEGER NOT NULL,
             seen_at TEXT, size INTEGER, mtime_ns INTEGER, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(path, sha256));
         CREATE INDEX IF NOT EXISTS raw_files_path ON raw_files(path);
@@ -152,6 +152,20 @@ public final class Warehouse {
     public func activeFiles() throws -> String {
         let seq = Int(try meta("ingest_seq") ?? "0") ?? 0
         return "(raw_files.seen = \(seq) OR raw_files.file_id IN (SELECT duplicate_of FROM raw_redeliveries WHERE seen = \(seq)))"
+    }
+
+    /// For every file that counts, the paths its bytes were found at by the last ingest, in
+    /// delivery order: the first is the file's name in the outputs and its place in "newest
+    /// observation wins" (as in a rebuild from the files where they are now), the others are its
+    /// re-delivered copies.
+    public func currentPaths() throws -> [Int: [String]] {
+        let seq = Int(try meta("ingest_seq") ?? "0") ?? 0
+        var copies: [Int: [String]] = [:]
+        for (id, path) in try db.prepare("SELECT file_id, path FROM raw_files WHERE seen = ?1 UNION ALL SELECT duplicate_of, path FROM raw_redeliveries WHERE seen = ?1")
+            .rows([.int(seq)], { ($0.int(0), $0.text(1)) }) {
+            copies[id, default: []].append(path)
+        }
+        return copies.mapValues { Pipeline.inDeliveryOrder($0) }
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
