@@ -42,7 +42,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "7"
+    public static let schemaVersion = "8"
 
     public func createSchema() throws {
         try checkVersion()
