@@ -327,7 +327,8 @@ public struct JoinStage {
                                                      "rss_mb": "\(JoinStage.residentMB().rss)", "peak_mb": "\(JoinStage.residentMB().peak)"])
             mark = Date()
         }
-        try db.transaction {
+        // Sorts (follows in file order, the secondary indexes of a full rebuild) spill to temp files.
+        try db.withTempFiles { try db.transaction {
             let cleanSeq = Int(try wh.meta("clean_seq") ?? "0") ?? 0
             let lastSeq = try wh.meta("join_seq").flatMap { Int($0) }
             let joinFull = try wh.meta("join_full"), joinFingerprint = try wh.meta("join_fingerprint")
@@ -406,7 +407,7 @@ public struct JoinStage {
             try wh.recordStage("join", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(affected) customers=\(totalCustomers)")
             wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customersRebuilt.customers)", "identities": "\(customersRebuilt.identities)"])
-        }
+        } }
         phase("commit")
         report.seconds = Date().timeIntervalSince(started)
         return report
@@ -582,6 +583,27 @@ extension JoinStage {
         @inline(__always) func component(_ node: Int32) -> Int32 { compOf[Int(roots[Int(node)])] }
         let customerCount = customerRoots.count
 
+        // Each customer's earliest follow: earliest time, then smallest openid.
+        let fanCount = fanNode.count
+        var earliestFan = [Int32](repeating: -1, count: customerCount)
+        for f in 0..<fanCount {
+            let c = Int(component(fanNode[f]))
+            guard c < customerCount else { continue }
+            let e = Int(earliestFan[c])
+            if e < 0 || fanTs[f] < fanTs[e] || (fanTs[f] == fanTs[e] && g.less(fanNode[f], fanNode[e])) {
+                earliestFan[c] = Int32(f)
+            }
+        }
+        // While this thread writes nodes, links and purchases, another reads what customers and
+        // fans need from stg_* (committed by clean: a read connection sees the same rows).
+        @inline(__always) func firstQ(_ c: Int) -> Int { Int(firstOf[Int(customerRoots[Int(customerOrder[c])])]) }
+        let firstRowid = (0..<customerCount).map { orderRowid[Int(qOrder[firstQ($0)])] }
+        let details = DetailsFetch(dbPath: db.path, pipeline: p, salt: salt, fanRowid: fanRowid, fanTs: fanTs, earliestFan: earliestFan,
+                                   firstRowid: firstRowid, firstPay: (0..<customerCount).map { qPay[firstQ($0)] },
+                                   firstPlatform: (0..<customerCount).map { platforms[Int(qPlatform[firstQ($0)])] })
+        details.start()
+        defer { _ = details.wait() }
+
         // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
         let sorted = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
         defer { sorted.deallocate() }
@@ -661,121 +683,20 @@ extension JoinStage {
         purchaseOrder = []
         phase("write purchases")
 
-        // Fan records (in rowid order): the spelling of their openid (for the fan key) and their
-        // scene and QR fields, interned (a few distinct values).
-        // Interned by their bytes: each fan keeps its record's own spelling.
-        struct SceneBytes: Hashable { var scene: [UInt8]?, qrScene: [UInt8]?, qrSceneStr: [UInt8]? }
-        struct Scene { var scene: String?, qrScene: String?, qrSceneStr: String? }
-        var scenes: [Scene] = []
-        var sceneIndex: [SceneBytes: Int32] = [:]
-        let fanCount = fanNode.count
-        var fanScene = [Int32](repeating: 0, count: fanCount)
-        var fanKey = [UInt64](repeating: 0, count: fanCount)
-        do {
-            var byRowid = Array(0..<Int32(fanCount))
-            byRowid.sort { fanRowid[Int($0)] < fanRowid[Int($1)] }
-            let scan = try db.prepare("SELECT rowid, openid, scene, qr_scene, qr_scene_str FROM stg_follow_records WHERE \(followWhere) ORDER BY rowid")
-            var next = 0
-            var openids: [UInt8] = []
-            var openidEnd: [Int] = []
-            openidEnd.reserveCapacity(fanCount)
-            while next < fanCount, try scan.step() {
-                let f = Int(byRowid[next])
-                guard scan.int(0) == fanRowid[f] else { continue }
-                func field(_ c: Int32) -> [UInt8]? { scan.isNull(c) ? nil : Array(scan.bytes(c)) }
-                let sb = SceneBytes(scene: field(2), qrScene: field(3), qrSceneStr: field(4))
-                if let s = sceneIndex[sb] { fanScene[f] = s } else {
-                    fanScene[f] = Int32(scenes.count)
-                    sceneIndex[sb] = Int32(scenes.count)
-                    scenes.append(Scene(scene: scan.textOrNil(2), qrScene: scan.textOrNil(3), qrSceneStr: scan.textOrNil(4)))
-                }
-                openids.append(contentsOf: "openid:".utf8)
-                // As a String would spell it (invalid bytes repaired), like the string form of the node.
-                let o = scan.bytes(1)
-                if o.allSatisfy({ $0 < 0x80 }) { openids.append(contentsOf: o) } else { openids.append(contentsOf: String(decoding: o, as: UTF8.self).utf8) }
-                openidEnd.append(openids.count)
-                next += 1
-            }
-            scan.reset()
-            guard next == fanCount else { throw SiyuError.internalError("join: \(fanCount - next) follow records vanished while reading") }
-            let keys = Self.keys(count: fanCount, salt: salt) { [openids, openidEnd] i, buffer in
-                let lo = i == 0 ? 0 : openidEnd[i - 1]
-                buffer.append(contentsOf: openids[lo..<openidEnd[i]])
-            }
-            for (k, f) in byRowid.enumerated() { fanKey[Int(f)] = keys[k] }
-        }
-        // Each customer's earliest follow: earliest time, then smallest openid.
-        var earliestFan = [Int32](repeating: -1, count: customerCount)
-        for f in 0..<fanCount {
-            let c = Int(component(fanNode[f]))
-            guard c < customerCount else { continue }
-            let e = Int(earliestFan[c])
-            if e < 0 || fanTs[f] < fanTs[e] || (fanTs[f] == fanTs[e] && graph.less(fanNode[f], fanNode[e])) {
-                earliestFan[c] = Int32(f)
-            }
-        }
-        phase("read fans")
-
-        // Customers: their first order's promo text and id, read in rowid order; the channel of
-        // the order's promo text, else of an earlier follow, else the platform's default.
-        var channels: [String] = []
-        var channelIndex: [[UInt8]: Int32] = [:]   // by bytes: each keeps its spelling
-        func channelID(_ c: String) -> Int32 {
-            let b = Array(c.utf8)
-            if let i = channelIndex[b] { return i }
-            channels.append(c); channelIndex[b] = Int32(channels.count - 1)
-            return Int32(channels.count - 1)
-        }
-        var customerChannel = [Int32](repeating: 0, count: customerCount)
-        var firstOrderIDs: [UInt8] = []
-        var firstOrderIDAt = [Int](repeating: 0, count: customerCount + 1)   // [start, end) per customer, in fetch order
-        var fetchOrder = Array(0..<Int32(customerCount))
-        @inline(__always) func firstQ(_ c: Int32) -> Int { Int(firstOf[Int(customerRoots[Int(customerOrder[Int(c)])])]) }
-        fetchOrder.sort { orderRowid[Int(qOrder[firstQ($0)])] < orderRowid[Int(qOrder[firstQ($1)])] }
-        var fetchedAt = [Int32](repeating: 0, count: customerCount)
-        do {
-            let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
-            var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
-            var followRule: [Int32: String?] = [:]   // scene -> channel
-            for (k, c) in fetchOrder.enumerated() {
-                let q = firstQ(c)
-                promo.bindInt(orderRowid[Int(qOrder[q])], at: 1)
-                guard try promo.step() else { throw SiyuError.internalError("join: an order vanished while reading") }
-                let promoText = promo.text(0)
-                firstOrderIDs.append(contentsOf: promo.text(1).utf8)
-                firstOrderIDAt[k + 1] = firstOrderIDs.count
-                fetchedAt[Int(c)] = Int32(k)
-                promo.reset()
-                var channel: String?
-                if let cached = orderRule[promoText] { channel = cached } else {
-                    channel = p.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
-                    orderRule[promoText] = channel
-                }
-                let e = earliestFan[Int(c)]
-                if channel == nil, e >= 0, fanTs[Int(e)] < qPay[q] {
-                    let s = fanScene[Int(e)]
-                    if let cached = followRule[s] { channel = cached } else {
-                        let sc = scenes[Int(s)]
-                        channel = p.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr])
-                        followRule[s] = channel
-                    }
-                }
-                customerChannel[Int(c)] = channelID(channel ?? p.defaultChannel(platform: platforms[Int(qPlatform[q])]))
-            }
-        }
+        let d = try details.wait().get()
+        phase("read customers and fans")
         let insertCustomer = try db.prepare("INSERT INTO int_customers VALUES(?,?,?,?,?,?,?,?)")
-        let channelText = channels.map { Array($0.utf8) }
+        let channelText = d.channels.map { Array($0.utf8) }
         for c in 0..<customerCount {
-            let q = firstQ(Int32(c))
+            let q = firstQ(c)
             let e = earliestFan[c]
-            let k = Int(fetchedAt[c])
             insertCustomer.bindInt(base + c, at: 1)
             try insertCustomer.bind(.text(Self.hex16(customerKeys[Int(customerOrder[c])])), at: 2)
             insertCustomer.bindInt(qPay[q], at: 3)
             insertCustomer.bindInt(qPay[q] / 86400, at: 4)
             platformText[Int(qPlatform[q])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 5) }
-            firstOrderIDs.withUnsafeBufferPointer { insertCustomer.bindBytes(UnsafeBufferPointer(rebasing: $0[firstOrderIDAt[k]..<firstOrderIDAt[k + 1]]), at: 6) }
-            channelText[Int(customerChannel[c])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 7) }
+            d.firstOrderIDs.withUnsafeBufferPointer { insertCustomer.bindBytes(UnsafeBufferPointer(rebasing: $0[d.firstOrderIDAt[c]..<d.firstOrderIDAt[c + 1]]), at: 6) }
+            channelText[Int(d.customerChannel[c])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 7) }
             try insertCustomer.bind(.optInt(e >= 0 ? fanTs[Int(e)] : nil), at: 8)
             try insertCustomer.step()
             insertCustomer.reset()
@@ -786,14 +707,14 @@ extension JoinStage {
         let insertFan = try db.prepare("INSERT INTO int_fans VALUES(?,?,?,?,?,?,?,?,?)")
         var fanChannel: [Int32: String] = [:]
         var fanOrder = Array(0..<Int32(fanCount))
-        fanOrder.sort { fanKey[Int($0)] < fanKey[Int($1)] }
+        fanOrder.sort { d.fanKey[Int($0)] < d.fanKey[Int($1)] }
         for f32 in fanOrder {
             let f = Int(f32)
-            let s = fanScene[f], sc = scenes[Int(s)]
+            let s = d.fanScene[f], sc = d.scenes[Int(s)]
             let channel = fanChannel[s] ?? (p.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr]) ?? p.fanDefaultChannel)
             fanChannel[s] = channel
             let c = Int(component(fanNode[f]))
-            try insertFan.run([.text(Self.hex16(fanKey[f])), .optInt(c < customerCount ? base + c : nil), .int(base + c),
+            try insertFan.run([.text(Self.hex16(d.fanKey[f])), .optInt(c < customerCount ? base + c : nil), .int(base + c),
                                .int(fanTs[f]), .int(fanTs[f] / 86400), .optText(sc.scene), .optText(sc.qrScene), .optText(sc.qrSceneStr), .text(channel)])
         }
         phase("write fans")
@@ -821,6 +742,135 @@ extension JoinStage {
             }
         }
         return Array(buffer.prefix(count))
+    }
+}
+
+/// What int_customers and int_fans need from stg_* besides the graph, read on its own thread and
+/// read-only connection: per fan (by index) its key and scene, per customer (in key order) its
+/// first order's id and its acquisition channel.
+final class DetailsFetch: @unchecked Sendable {
+    struct Scene { var scene: String?, qrScene: String?, qrSceneStr: String? }
+    struct Details {
+        var fanKey: [UInt64] = [], fanScene: [Int32] = [], scenes: [Scene] = []
+        var firstOrderIDs: [UInt8] = [], firstOrderIDAt: [Int] = [], customerChannel: [Int32] = [], channels: [String] = []
+    }
+    let dbPath: String, pipeline: Pipeline, salt: [UInt8]
+    let fanRowid: [Int], fanTs: [Int], earliestFan: [Int32]
+    let firstRowid: [Int], firstPay: [Int], firstPlatform: [String]
+    private var result: Result<Details, Error>?
+    private let done = DispatchSemaphore(value: 0)
+    private var started = false, waited = false
+
+    init(dbPath: String, pipeline: Pipeline, salt: [UInt8], fanRowid: [Int], fanTs: [Int], earliestFan: [Int32],
+         firstRowid: [Int], firstPay: [Int], firstPlatform: [String]) {
+        self.dbPath = dbPath; self.pipeline = pipeline; self.salt = salt
+        self.fanRowid = fanRowid; self.fanTs = fanTs; self.earliestFan = earliestFan
+        self.firstRowid = firstRowid; self.firstPay = firstPay; self.firstPlatform = firstPlatform
+    }
+
+    func start() {
+        started = true
+        let t = Thread { [self] in
+            result = Result { try fetch(Database(path: dbPath, readOnly: true)) }
+            done.signal()
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+
+    /// The details (waits for them). Called from the thread that started the fetch.
+    @discardableResult
+    func wait() -> Result<Details, Error> {
+        guard started else { return .failure(SiyuError.internalError("join: details not started")) }
+        if !waited { done.wait(); waited = true }
+        return result!
+    }
+
+    private func fetch(_ db: Database) throws -> Details {
+        var d = Details()
+        // Fans in rowid order: the spelling of their openid (for the fan key, as a String spells
+        // it) and their scene and QR fields, interned by bytes (few distinct ones; each fan keeps
+        // its own record's spelling).
+        struct SceneBytes: Hashable { var scene: [UInt8]?, qrScene: [UInt8]?, qrSceneStr: [UInt8]? }
+        var sceneIndex: [SceneBytes: Int32] = [:]
+        let fanCount = fanRowid.count
+        d.fanKey = [UInt64](repeating: 0, count: fanCount)
+        d.fanScene = [Int32](repeating: 0, count: fanCount)
+        var byRowid = Array(0..<Int32(fanCount))
+        byRowid.sort { fanRowid[Int($0)] < fanRowid[Int($1)] }
+        let follow = try db.prepare("SELECT openid, scene, qr_scene, qr_scene_str FROM stg_follow_records WHERE rowid=?")
+        var text: [UInt8] = []
+        for f32 in byRowid {
+            let f = Int(f32)
+            follow.bindInt(fanRowid[f], at: 1)
+            guard try follow.step() else { throw SiyuError.internalError("join: a follow record vanished while reading") }
+            func field(_ c: Int32) -> [UInt8]? { follow.isNull(c) ? nil : Array(follow.bytes(c)) }
+            let sb = SceneBytes(scene: field(1), qrScene: field(2), qrSceneStr: field(3))
+            if let s = sceneIndex[sb] { d.fanScene[f] = s } else {
+                d.fanScene[f] = Int32(d.scenes.count)
+                sceneIndex[sb] = Int32(d.scenes.count)
+                d.scenes.append(Scene(scene: follow.textOrNil(1), qrScene: follow.textOrNil(2), qrSceneStr: follow.textOrNil(3)))
+            }
+            text.removeAll(keepingCapacity: true)
+            text.append(contentsOf: "openid:".utf8)
+            let o = follow.bytes(0)
+            if o.allSatisfy({ $0 < 0x80 }) { text.append(contentsOf: o) } else { text.append(contentsOf: String(decoding: o, as: UTF8.self).utf8) }
+            d.fanKey[f] = text.withUnsafeBufferPointer { JoinStage.customerKey64(salt: salt, node: $0) }
+            follow.reset()
+        }
+        // Customers: their first order's promo text and id, read in rowid order; the channel of
+        // the order's promo text, else of an earlier follow, else the platform's default.
+        let customerCount = firstRowid.count
+        var channelIndex: [[UInt8]: Int32] = [:]   // by bytes: each keeps its spelling
+        func channelID(_ c: String) -> Int32 {
+            let b = Array(c.utf8)
+            if let i = channelIndex[b] { return i }
+            d.channels.append(c); channelIndex[b] = Int32(d.channels.count - 1)
+            return Int32(d.channels.count - 1)
+        }
+        d.customerChannel = [Int32](repeating: 0, count: customerCount)
+        var idAt = [Int](repeating: 0, count: customerCount + 1)   // [start, end) in fetch order
+        var fetchOrder = Array(0..<Int32(customerCount))
+        fetchOrder.sort { firstRowid[Int($0)] < firstRowid[Int($1)] }
+        var fetchedAt = [Int32](repeating: 0, count: customerCount)
+        var ids: [UInt8] = []
+        let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
+        var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
+        var followRule: [Int32: String?] = [:]   // scene -> channel
+        for (k, c32) in fetchOrder.enumerated() {
+            let c = Int(c32)
+            promo.bindInt(firstRowid[c], at: 1)
+            guard try promo.step() else { throw SiyuError.internalError("join: an order vanished while reading") }
+            let promoText = promo.text(0)
+            ids.append(contentsOf: promo.text(1).utf8)
+            idAt[k + 1] = ids.count
+            fetchedAt[c] = Int32(k)
+            promo.reset()
+            var channel: String?
+            if let cached = orderRule[promoText] { channel = cached } else {
+                channel = pipeline.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
+                orderRule[promoText] = channel
+            }
+            let e = earliestFan[c]
+            if channel == nil, e >= 0, fanTs[Int(e)] < firstPay[c] {
+                let s = d.fanScene[Int(e)]
+                if let cached = followRule[s] { channel = cached } else {
+                    let sc = d.scenes[Int(s)]
+                    channel = pipeline.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr])
+                    followRule[s] = channel
+                }
+            }
+            d.customerChannel[c] = channelID(channel ?? pipeline.defaultChannel(platform: firstPlatform[c]))
+        }
+        // First order ids by customer, in key order.
+        d.firstOrderIDAt = [Int](repeating: 0, count: customerCount + 1)
+        d.firstOrderIDs.reserveCapacity(ids.count)
+        for c in 0..<customerCount {
+            let k = Int(fetchedAt[c])
+            d.firstOrderIDs.append(contentsOf: ids[idAt[k]..<idAt[k + 1]])
+            d.firstOrderIDAt[c + 1] = d.firstOrderIDs.count
+        }
+        return d
     }
 }
 
