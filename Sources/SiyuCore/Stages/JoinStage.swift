@@ -459,12 +459,11 @@ extension JoinStage {
         }
 
         // Every order read (its newest observation, qualifying or not): row and first node.
-        var orderRowid: [Int] = [], orderNode: [Int32] = []
-        orderRowid.reserveCapacity(orderCount)
+        var orderRowid = IntColumn(capacity: orderCount), orderNode: [Int32] = []
         orderNode.reserveCapacity(orderCount)
         // Qualifying orders (paid, net > 0, not a test), as indexes into the orders.
-        var qOrder: [Int32] = [], qPay: [Int] = [], qNet: [Int] = [], qPlatform: [UInt16] = []
-        qOrder.reserveCapacity(orderCount); qPay.reserveCapacity(orderCount); qNet.reserveCapacity(orderCount); qPlatform.reserveCapacity(orderCount)
+        var qOrder: [Int32] = [], qPay = IntColumn(capacity: orderCount), qNet = IntColumn(capacity: orderCount), qPlatform: [UInt16] = []
+        qOrder.reserveCapacity(orderCount); qPlatform.reserveCapacity(orderCount)
         var rowidsAscending = true
         var key: [UInt8] = []
         key.reserveCapacity(256)
@@ -561,11 +560,10 @@ extension JoinStage {
         phase("first orders")
 
         // Customers (components with a qualifying order) in customer_key order.
-        let smallest = g.smallestNodes(roots: roots)
         var customerRoots: [Int32] = []
         for r in 0..<Int32(nodeCount) where firstOf[Int(r)] >= 0 { customerRoots.append(r) }
         let salt = Array(p.salt.utf8)
-        let customerKeys = Self.keys(count: customerRoots.count, salt: salt) { [g, customerRoots] i, buffer in
+        let customerKeys = Self.keys(count: customerRoots.count, salt: salt) { [g, customerRoots, smallest = g.smallestNodes(roots: roots)] i, buffer in
             g.appendString(smallest[Int(customerRoots[i])], to: &buffer)
         }
         var customerOrder = Array(0..<Int32(customerRoots.count))
@@ -596,38 +594,42 @@ extension JoinStage {
         }
         // While this thread writes nodes, links and purchases, another reads what customers and
         // fans need from stg_* (committed by clean: a read connection sees the same rows).
-        @inline(__always) func firstQ(_ c: Int) -> Int { Int(firstOf[Int(customerRoots[Int(customerOrder[c])])]) }
-        let firstRowid = (0..<customerCount).map { orderRowid[Int(qOrder[firstQ($0)])] }
+        // Each customer's first order (index in q*), in key order.
+        let customerFirst = (0..<customerCount).map { firstOf[Int(customerRoots[Int(customerOrder[$0])])] }
+        firstOf = []; customerRoots = []
+        @inline(__always) func firstQ(_ c: Int) -> Int { Int(customerFirst[c]) }
         let details = DetailsFetch(dbPath: db.path, pipeline: p, salt: salt, fanRowid: fanRowid, fanTs: fanTs, earliestFan: earliestFan,
-                                   firstRowid: firstRowid, firstPay: (0..<customerCount).map { qPay[firstQ($0)] },
-                                   firstPlatform: (0..<customerCount).map { platforms[Int(qPlatform[firstQ($0)])] })
+                                   firstRowid: (0..<customerCount).map { orderRowid[Int(qOrder[firstQ($0)])] },
+                                   firstPay: (0..<customerCount).map { qPay[firstQ($0)] },
+                                   firstPlatform: (0..<customerCount).map { qPlatform[firstQ($0)] }, platforms: platforms)
         details.start()
         defer { _ = details.wait() }
 
         // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
-        let sorted = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
-        defer { sorted.deallocate() }
-        var kindStart = [Int](repeating: 0, count: 6)
-        for k in g.kinds { kindStart[Int(k.rawValue) + 1] += 1 }
-        for k in 1..<6 { kindStart[k] += kindStart[k - 1] }
-        var fill = kindStart
-        for i in 0..<Int32(nodeCount) { let k = Int(g.kinds[Int(i)].rawValue); sorted[fill[k]] = i; fill[k] += 1 }
-        let graph = g
-        let work = Unchecked((sorted, kindStart, graph))
-        DispatchQueue.concurrentPerform(iterations: 5) { k in
-            let (sorted, kindStart, graph) = work.value
-            var part = UnsafeMutableBufferPointer(rebasing: sorted[kindStart[k]..<kindStart[k + 1]])
-            part.sort { graph.less($0, $1) }
-        }
-        let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
-        var text: [UInt8] = []
-        for i in sorted {
-            text.removeAll(keepingCapacity: true)
-            g.appendString(i, to: &text)
-            text.withUnsafeBufferPointer { insertNode.bindBytes($0, at: 1) }
-            insertNode.bindInt(base + Int(component(i)), at: 2)
-            try insertNode.step()
-            insertNode.reset()
+        do {
+            let sorted = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
+            defer { sorted.deallocate() }
+            var kindStart = [Int](repeating: 0, count: 6)
+            for k in g.kinds { kindStart[Int(k.rawValue) + 1] += 1 }
+            for k in 1..<6 { kindStart[k] += kindStart[k - 1] }
+            var fill = kindStart
+            for i in 0..<Int32(nodeCount) { let k = Int(g.kinds[Int(i)].rawValue); sorted[fill[k]] = i; fill[k] += 1 }
+            let work = Unchecked((sorted, kindStart, g))
+            DispatchQueue.concurrentPerform(iterations: 5) { k in
+                let (sorted, kindStart, graph) = work.value
+                var part = UnsafeMutableBufferPointer(rebasing: sorted[kindStart[k]..<kindStart[k + 1]])
+                part.sort { graph.less($0, $1) }
+            }
+            let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
+            var text: [UInt8] = []
+            for i in sorted {
+                text.removeAll(keepingCapacity: true)
+                g.appendString(i, to: &text)
+                text.withUnsafeBufferPointer { insertNode.bindBytes($0, at: 1) }
+                insertNode.bindInt(base + Int(component(i)), at: 2)
+                try insertNode.step()
+                insertNode.reset()
+            }
         }
         g = IdentityGraph(capacity: 0)   // key bytes are no longer needed
         try wh.setMeta("next_component", String(base + Int(nextRelative)))
@@ -756,22 +758,27 @@ final class DetailsFetch: @unchecked Sendable {
     }
     let dbPath: String, pipeline: Pipeline, salt: [UInt8]
     let fanRowid: [Int], fanTs: [Int], earliestFan: [Int32]
-    let firstRowid: [Int], firstPay: [Int], firstPlatform: [String]
+    let firstRowid: [Int], firstPay: [Int], firstPlatform: [UInt16], platforms: [String]
     private var result: Result<Details, Error>?
     private let done = DispatchSemaphore(value: 0)
     private var started = false, waited = false
 
     init(dbPath: String, pipeline: Pipeline, salt: [UInt8], fanRowid: [Int], fanTs: [Int], earliestFan: [Int32],
-         firstRowid: [Int], firstPay: [Int], firstPlatform: [String]) {
+         firstRowid: [Int], firstPay: [Int], firstPlatform: [UInt16], platforms: [String]) {
         self.dbPath = dbPath; self.pipeline = pipeline; self.salt = salt
         self.fanRowid = fanRowid; self.fanTs = fanTs; self.earliestFan = earliestFan
         self.firstRowid = firstRowid; self.firstPay = firstPay; self.firstPlatform = firstPlatform
+        self.platforms = platforms
     }
 
     func start() {
         started = true
         let t = Thread { [self] in
-            result = Result { try fetch(Database(path: dbPath, readOnly: true)) }
+            result = Result {
+                let db = try Database(path: dbPath, readOnly: true)
+                try db.execute("PRAGMA cache_size=-16384")   // lookups in rowid order: a small cache does
+                return try fetch(db)
+            }
             done.signal()
         }
         t.stackSize = 8 << 20
@@ -860,7 +867,7 @@ final class DetailsFetch: @unchecked Sendable {
                     followRule[s] = channel
                 }
             }
-            d.customerChannel[c] = channelID(channel ?? pipeline.defaultChannel(platform: firstPlatform[c]))
+            d.customerChannel[c] = channelID(channel ?? pipeline.defaultChannel(platform: platforms[Int(firstPlatform[c])]))
         }
         // First order ids by customer, in key order.
         d.firstOrderIDAt = [Int](repeating: 0, count: customerCount + 1)
@@ -871,6 +878,36 @@ final class DetailsFetch: @unchecked Sendable {
             d.firstOrderIDAt[c + 1] = d.firstOrderIDs.count
         }
         return d
+    }
+}
+
+/// A column of integers kept as 32-bit offsets from the first value while they fit (half the
+/// memory of [Int]), as [Int] from the first one that does not.
+struct IntColumn {
+    private var base = 0
+    private var small: [Int32] = []
+    private var wide: [Int]?
+
+    init(capacity: Int) { small.reserveCapacity(capacity) }
+
+    var count: Int { wide?.count ?? small.count }
+    var last: Int? { count == 0 ? nil : self[count - 1] }
+    var indices: Range<Int> { 0..<count }
+
+    mutating func append(_ v: Int) {
+        if wide != nil { wide!.append(v); return }
+        if small.isEmpty { base = v }
+        let (d, overflow) = v.subtractingReportingOverflow(base)
+        if !overflow, let d32 = Int32(exactly: d) { small.append(d32); return }
+        var w = small.map { base + Int($0) }
+        small = []
+        w.append(v)
+        wide = w
+    }
+
+    subscript(i: Int) -> Int {
+        if let wide { return wide[i] }
+        return base + Int(small[i])
     }
 }
 
