@@ -236,33 +236,8 @@ public struct JoinStage {
     let wh: Warehouse
     public init(_ wh: Warehouse) { self.wh = wh }
 
-    struct Order {
-        var rowid: Int, platform: Int, payTs: Int, netFen: Int, node: Int32
-    }
-
-    struct FollowRecord {
-        var openid: String, followTs: Int?, scene: String?, qrScene: String?, qrSceneStr: String?, node: Int32
-    }
-
     public static func customerKey(salt: String, smallestNode: String) -> String {
         String(SHA256.hexDigest(salt + "\u{1f}" + smallestNode).prefix(16))
-    }
-
-    /// Many keys at once, on both cores.
-    static func customerKeys(salt: String, nodes: [String]) -> [String] {
-        final class Out: @unchecked Sendable { var keys: [String]; init(_ n: Int) { keys = Array(repeating: "", count: n) } }
-        let out = Out(nodes.count)
-        let chunks = 2, size = (nodes.count + chunks - 1) / max(chunks, 1)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = c * size, hi = min(nodes.count, lo + size)
-            guard lo < hi else { return }
-            var local: [String] = []
-            local.reserveCapacity(hi - lo)
-            for i in lo..<hi { local.append(customerKey(salt: salt, smallestNode: nodes[i])) }
-            // Each chunk writes its own slice.
-            out.keys.withUnsafeMutableBufferPointer { buf in for (k, v) in local.enumerated() { buf[lo + k] = v } }
-        }
-        return out.keys
     }
 
     /// An 11-digit mobile as an integer (stg_orders keeps only normalized numbers).
@@ -323,8 +298,9 @@ public struct JoinStage {
         let db = wh.db
         var mark = Date()
         func phase(_ name: String) {
+            let memory = JoinStage.residentMB()
             wh.logger.debug("phase done", metadata: ["stage": "join", "phase": "\(name)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(mark)))",
-                                                     "rss_mb": "\(JoinStage.residentMB().rss)", "peak_mb": "\(JoinStage.residentMB().peak)"])
+                                                     "rss_mb": "\(memory.rss)", "peak_mb": "\(memory.peak)"])
             mark = Date()
         }
         // Sorts (follows in file order, the secondary indexes of a full rebuild) spill to temp files.
