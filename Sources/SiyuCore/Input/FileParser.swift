@@ -52,16 +52,59 @@ final class FileParser: @unchecked Sendable {
     let path: String
     let source: SourceConfig
     let events = BlockingQueue<ParseEvent>(capacity: 4)
+    private let lock = NSLock()
+    private var started = false, finished = false
+    /// The next file's parser: started as soon as this one has parsed its file, so that it parses
+    /// while the caller still lands this file's last batches.
+    private var next: FileParser?
 
     init(path: String, source: SourceConfig) {
         self.path = path
         self.source = source
     }
 
+    /// Starts parsing on its own thread (once: later calls do nothing).
     func start() {
-        let t = Thread { [self] in self.parse() }
+        lock.lock()
+        let first = !started
+        started = true
+        lock.unlock()
+        guard first else { return }
+        let t = Thread { [self] in
+            self.parse()
+            lock.lock()
+            finished = true
+            let next = self.next
+            lock.unlock()
+            next?.start()
+        }
         t.stackSize = 8 << 20
         t.start()
+    }
+
+    /// Starts `parser` when this one has parsed its file (at once if it has).
+    func then(_ parser: FileParser) {
+        lock.lock()
+        next = parser
+        let done = finished
+        lock.unlock()
+        if done { parser.start() }
+    }
+
+    /// For a parser whose events will not be read: it never starts, or, started, it runs to its
+    /// end without landing anything (its thread must not stay blocked on a full queue).
+    func discard() {
+        lock.lock()
+        let wasStarted = started
+        started = true
+        lock.unlock()
+        guard wasStarted else { return }
+        while true {
+            switch events.pop() {
+            case .done, .failed: return
+            default: continue
+            }
+        }
     }
 
     /// True when the file holds JSON lines (`user/info` objects), not CSV.

@@ -377,10 +377,11 @@ final class CleanWorker: @unchecked Sendable {
 extension CleanStage {
     func parseFile(_ f: FileRow, db: Database, emit: (CleanedFile) -> Void) throws {
         var out = CleanedFile(file: f)
-        defer { out.last = true; emit(out) }
+        // The last piece only on success: after an error the worker sends the failure instead.
+        func finish() { out.last = true; emit(out) }
         let source = wh.pipeline.sources.first { $0.name == f.source }
             ?? SourceConfig(name: f.source, kind: f.kind, files: [], defaultChannel: f.source, platform: f.kind.platform ?? f.source, columns: [:])
-        guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { return }
+        guard case let .found(spec, _) = Formats.detect(header: f.header, source: source) else { return finish() }
         let cols = Formats.resolve(spec, f.header)
         let rows = try db.prepare("SELECT line, cells FROM \(Warehouse.rawTables[f.kind]!) WHERE rowid BETWEEN ? AND ? ORDER BY rowid")
         try rows.bind([.int(f.firstRowID), .int(f.lastRowID)])
@@ -417,5 +418,6 @@ extension CleanStage {
             }
         }
         rows.reset()
+        finish()
     }
 }

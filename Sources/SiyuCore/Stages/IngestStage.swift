@@ -34,8 +34,19 @@ public struct IngestStage {
             }
             let seq = (Int(try wh.meta("ingest_seq") ?? "0") ?? 0) + 1
             try wh.setMeta("ingest_seq", String(seq))
-            for (path, source) in work {
-                try ingestFile(path: path, source: source, seq: seq, runID: runID, stageStarted: started, report: &report)
+            // Each file's parser starts the next file's when it has parsed its file (FileParser.then),
+            // unless the next file will be skipped (seen before) or is the same path again.
+            var prefetched: FileParser?
+            defer { prefetched?.discard() }
+            for (k, (path, source)) in work.enumerated() {
+                let parser = prefetched ?? FileParser(path: path, source: source)
+                prefetched = nil
+                if k + 1 < work.count, work[k + 1].0 != path, (try? seenBefore(work[k + 1].0)) == false {
+                    let next = FileParser(path: work[k + 1].0, source: work[k + 1].1)
+                    parser.then(next)
+                    prefetched = next
+                }
+                try ingestFile(path: path, source: source, parser: parser, seq: seq, runID: runID, stageStarted: started, report: &report)
             }
             let after = try activeFileIDs()
             let gone = before.subtracting(after)
@@ -108,7 +119,21 @@ public struct IngestStage {
         for id in ids { try db.execute("DELETE FROM raw_quarantine WHERE file_id=\(id); DELETE FROM raw_files WHERE file_id=\(id)") }
     }
 
-    func ingestFile(path: String, source: SourceConfig, seq: Int, runID: String, stageStarted: Date, report: inout StageReport) throws {
+    /// True when `path` would be skipped as seen before (same size and modification time), once
+    /// rejected files at that path are forgotten (as `ingestFile` does first).
+    func seenBefore(_ path: String) throws -> Bool {
+        let (size, mtime) = try Self.stamp(path)
+        return try wh.db.scalarInt("""
+            SELECT (SELECT count(*) FROM raw_files WHERE path=?1 AND size=?2 AND mtime_ns=?3 AND status<>'rejected')
+                 + (SELECT count(*) FROM raw_redeliveries WHERE path=?1 AND size=?2 AND mtime_ns=?3)
+            """, [.text(path), .int(size), .int(mtime)]) > 0
+    }
+
+    /// Lands one file through `parser` (started here if the previous file's parser has not
+    /// started it already).
+    func ingestFile(path: String, source: SourceConfig, parser: FileParser, seq: Int, runID: String, stageStarted: Date, report: inout StageReport) throws {
+        var drained = false   // the parser's last event was read
+        defer { if !drained { parser.discard() } }
         let name = (path as NSString).lastPathComponent
         let db = wh.db
         // A file at the same path with the same size and modification time was seen before: skip
@@ -137,7 +162,6 @@ public struct IngestStage {
         // Rows of one file are contiguous rowids: raw_files keeps the range instead of an index.
         let firstRowID = try db.scalarInt("SELECT COALESCE(max(rowid), 0) + 1 FROM \(table)")
 
-        let parser = FileParser(path: path, source: source)
         parser.start()
         var header: HeaderMap?
         var format = ""
@@ -176,17 +200,19 @@ public struct IngestStage {
                 encoding = enc
                 rowsRead = read
                 sha = digest
+                drained = true
                 break loop
             case let .failed(message, enc):
                 encoding = enc
                 fileError = message
+                drained = true
                 break loop   // the producer stops after a failure
             }
             } catch {
                 // Let the producer thread finish before the error travels up.
                 while true {
                     switch parser.events.pop() {
-                    case .done, .failed: throw error
+                    case .done, .failed: drained = true; throw error
                     default: continue
                     }
                 }

@@ -236,33 +236,8 @@ public struct JoinStage {
     let wh: Warehouse
     public init(_ wh: Warehouse) { self.wh = wh }
 
-    struct Order {
-        var rowid: Int, platform: Int, payTs: Int, netFen: Int, node: Int32
-    }
-
-    struct FollowRecord {
-        var openid: String, followTs: Int?, scene: String?, qrScene: String?, qrSceneStr: String?, node: Int32
-    }
-
     public static func customerKey(salt: String, smallestNode: String) -> String {
         String(SHA256.hexDigest(salt + "\u{1f}" + smallestNode).prefix(16))
-    }
-
-    /// Many keys at once, on both cores.
-    static func customerKeys(salt: String, nodes: [String]) -> [String] {
-        final class Out: @unchecked Sendable { var keys: [String]; init(_ n: Int) { keys = Array(repeating: "", count: n) } }
-        let out = Out(nodes.count)
-        let chunks = 2, size = (nodes.count + chunks - 1) / max(chunks, 1)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = c * size, hi = min(nodes.count, lo + size)
-            guard lo < hi else { return }
-            var local: [String] = []
-            local.reserveCapacity(hi - lo)
-            for i in lo..<hi { local.append(customerKey(salt: salt, smallestNode: nodes[i])) }
-            // Each chunk writes its own slice.
-            out.keys.withUnsafeMutableBufferPointer { buf in for (k, v) in local.enumerated() { buf[lo + k] = v } }
-        }
-        return out.keys
     }
 
     /// An 11-digit mobile as an integer (stg_orders keeps only normalized numbers).
@@ -323,11 +298,13 @@ public struct JoinStage {
         let db = wh.db
         var mark = Date()
         func phase(_ name: String) {
+            let memory = JoinStage.residentMB()
             wh.logger.debug("phase done", metadata: ["stage": "join", "phase": "\(name)", "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(mark)))",
-                                                     "rss_mb": "\(JoinStage.residentMB().rss)", "peak_mb": "\(JoinStage.residentMB().peak)"])
+                                                     "rss_mb": "\(memory.rss)", "peak_mb": "\(memory.peak)"])
             mark = Date()
         }
-        try db.transaction {
+        // Sorts (follows in file order, the secondary indexes of a full rebuild) spill to temp files.
+        try db.withTempFiles { try db.transaction {
             let cleanSeq = Int(try wh.meta("clean_seq") ?? "0") ?? 0
             let lastSeq = try wh.meta("join_seq").flatMap { Int($0) }
             let joinFull = try wh.meta("join_full"), joinFingerprint = try wh.meta("join_fingerprint")
@@ -406,7 +383,7 @@ public struct JoinStage {
             try wh.recordStage("join", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(affected) customers=\(totalCustomers)")
             wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customersRebuilt.customers)", "identities": "\(customersRebuilt.identities)"])
-        }
+        } }
         phase("commit")
         report.seconds = Date().timeIntervalSince(started)
         return report
@@ -458,12 +435,11 @@ extension JoinStage {
         }
 
         // Every order read (its newest observation, qualifying or not): row and first node.
-        var orderRowid: [Int] = [], orderNode: [Int32] = []
-        orderRowid.reserveCapacity(orderCount)
+        var orderRowid = IntColumn(capacity: orderCount), orderNode: [Int32] = []
         orderNode.reserveCapacity(orderCount)
         // Qualifying orders (paid, net > 0, not a test), as indexes into the orders.
-        var qOrder: [Int32] = [], qPay: [Int] = [], qNet: [Int] = [], qPlatform: [UInt16] = []
-        qOrder.reserveCapacity(orderCount); qPay.reserveCapacity(orderCount); qNet.reserveCapacity(orderCount); qPlatform.reserveCapacity(orderCount)
+        var qOrder: [Int32] = [], qPay = IntColumn(capacity: orderCount), qNet = IntColumn(capacity: orderCount), qPlatform: [UInt16] = []
+        qOrder.reserveCapacity(orderCount); qPlatform.reserveCapacity(orderCount)
         var rowidsAscending = true
         var key: [UInt8] = []
         key.reserveCapacity(256)
@@ -560,11 +536,10 @@ extension JoinStage {
         phase("first orders")
 
         // Customers (components with a qualifying order) in customer_key order.
-        let smallest = g.smallestNodes(roots: roots)
         var customerRoots: [Int32] = []
         for r in 0..<Int32(nodeCount) where firstOf[Int(r)] >= 0 { customerRoots.append(r) }
         let salt = Array(p.salt.utf8)
-        let customerKeys = Self.keys(count: customerRoots.count, salt: salt) { [g, customerRoots] i, buffer in
+        let customerKeys = Self.keys(count: customerRoots.count, salt: salt) { [g, customerRoots, smallest = g.smallestNodes(roots: roots)] i, buffer in
             g.appendString(smallest[Int(customerRoots[i])], to: &buffer)
         }
         var customerOrder = Array(0..<Int32(customerRoots.count))
@@ -582,30 +557,55 @@ extension JoinStage {
         @inline(__always) func component(_ node: Int32) -> Int32 { compOf[Int(roots[Int(node)])] }
         let customerCount = customerRoots.count
 
-        // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
-        let sorted = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
-        defer { sorted.deallocate() }
-        var kindStart = [Int](repeating: 0, count: 6)
-        for k in g.kinds { kindStart[Int(k.rawValue) + 1] += 1 }
-        for k in 1..<6 { kindStart[k] += kindStart[k - 1] }
-        var fill = kindStart
-        for i in 0..<Int32(nodeCount) { let k = Int(g.kinds[Int(i)].rawValue); sorted[fill[k]] = i; fill[k] += 1 }
-        let graph = g
-        let work = Unchecked((sorted, kindStart, graph))
-        DispatchQueue.concurrentPerform(iterations: 5) { k in
-            let (sorted, kindStart, graph) = work.value
-            var part = UnsafeMutableBufferPointer(rebasing: sorted[kindStart[k]..<kindStart[k + 1]])
-            part.sort { graph.less($0, $1) }
+        // Each customer's earliest follow: earliest time, then smallest openid.
+        let fanCount = fanNode.count
+        var earliestFan = [Int32](repeating: -1, count: customerCount)
+        for f in 0..<fanCount {
+            let c = Int(component(fanNode[f]))
+            guard c < customerCount else { continue }
+            let e = Int(earliestFan[c])
+            if e < 0 || fanTs[f] < fanTs[e] || (fanTs[f] == fanTs[e] && g.less(fanNode[f], fanNode[e])) {
+                earliestFan[c] = Int32(f)
+            }
         }
-        let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
-        var text: [UInt8] = []
-        for i in sorted {
-            text.removeAll(keepingCapacity: true)
-            g.appendString(i, to: &text)
-            text.withUnsafeBufferPointer { insertNode.bindBytes($0, at: 1) }
-            insertNode.bindInt(base + Int(component(i)), at: 2)
-            try insertNode.step()
-            insertNode.reset()
+        // While this thread writes nodes, links and purchases, another reads what customers and
+        // fans need from stg_* (committed by clean: a read connection sees the same rows).
+        // Each customer's first order (index in q*), in key order.
+        let customerFirst = (0..<customerCount).map { firstOf[Int(customerRoots[Int(customerOrder[$0])])] }
+        firstOf = []; customerRoots = []
+        @inline(__always) func firstQ(_ c: Int) -> Int { Int(customerFirst[c]) }
+        let details = DetailsFetch(dbPath: db.path, pipeline: p, salt: salt, fanRowid: fanRowid, fanTs: fanTs, earliestFan: earliestFan,
+                                   firstRowid: (0..<customerCount).map { orderRowid[Int(qOrder[firstQ($0)])] },
+                                   firstPay: (0..<customerCount).map { qPay[firstQ($0)] },
+                                   firstPlatform: (0..<customerCount).map { qPlatform[firstQ($0)] }, platforms: platforms)
+        details.start()
+        defer { _ = details.wait() }
+
+        // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
+        do {
+            let sorted = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
+            defer { sorted.deallocate() }
+            var kindStart = [Int](repeating: 0, count: 6)
+            for k in g.kinds { kindStart[Int(k.rawValue) + 1] += 1 }
+            for k in 1..<6 { kindStart[k] += kindStart[k - 1] }
+            var fill = kindStart
+            for i in 0..<Int32(nodeCount) { let k = Int(g.kinds[Int(i)].rawValue); sorted[fill[k]] = i; fill[k] += 1 }
+            let work = Unchecked((sorted, kindStart, g))
+            DispatchQueue.concurrentPerform(iterations: 5) { k in
+                let (sorted, kindStart, graph) = work.value
+                var part = UnsafeMutableBufferPointer(rebasing: sorted[kindStart[k]..<kindStart[k + 1]])
+                part.sort { graph.less($0, $1) }
+            }
+            let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
+            var text: [UInt8] = []
+            for i in sorted {
+                text.removeAll(keepingCapacity: true)
+                g.appendString(i, to: &text)
+                text.withUnsafeBufferPointer { insertNode.bindBytes($0, at: 1) }
+                insertNode.bindInt(base + Int(component(i)), at: 2)
+                try insertNode.step()
+                insertNode.reset()
+            }
         }
         g = IdentityGraph(capacity: 0)   // key bytes are no longer needed
         try wh.setMeta("next_component", String(base + Int(nextRelative)))
@@ -661,121 +661,20 @@ extension JoinStage {
         purchaseOrder = []
         phase("write purchases")
 
-        // Fan records (in rowid order): the spelling of their openid (for the fan key) and their
-        // scene and QR fields, interned (a few distinct values).
-        // Interned by their bytes: each fan keeps its record's own spelling.
-        struct SceneBytes: Hashable { var scene: [UInt8]?, qrScene: [UInt8]?, qrSceneStr: [UInt8]? }
-        struct Scene { var scene: String?, qrScene: String?, qrSceneStr: String? }
-        var scenes: [Scene] = []
-        var sceneIndex: [SceneBytes: Int32] = [:]
-        let fanCount = fanNode.count
-        var fanScene = [Int32](repeating: 0, count: fanCount)
-        var fanKey = [UInt64](repeating: 0, count: fanCount)
-        do {
-            var byRowid = Array(0..<Int32(fanCount))
-            byRowid.sort { fanRowid[Int($0)] < fanRowid[Int($1)] }
-            let scan = try db.prepare("SELECT rowid, openid, scene, qr_scene, qr_scene_str FROM stg_follow_records WHERE \(followWhere) ORDER BY rowid")
-            var next = 0
-            var openids: [UInt8] = []
-            var openidEnd: [Int] = []
-            openidEnd.reserveCapacity(fanCount)
-            while next < fanCount, try scan.step() {
-                let f = Int(byRowid[next])
-                guard scan.int(0) == fanRowid[f] else { continue }
-                func field(_ c: Int32) -> [UInt8]? { scan.isNull(c) ? nil : Array(scan.bytes(c)) }
-                let sb = SceneBytes(scene: field(2), qrScene: field(3), qrSceneStr: field(4))
-                if let s = sceneIndex[sb] { fanScene[f] = s } else {
-                    fanScene[f] = Int32(scenes.count)
-                    sceneIndex[sb] = Int32(scenes.count)
-                    scenes.append(Scene(scene: scan.textOrNil(2), qrScene: scan.textOrNil(3), qrSceneStr: scan.textOrNil(4)))
-                }
-                openids.append(contentsOf: "openid:".utf8)
-                // As a String would spell it (invalid bytes repaired), like the string form of the node.
-                let o = scan.bytes(1)
-                if o.allSatisfy({ $0 < 0x80 }) { openids.append(contentsOf: o) } else { openids.append(contentsOf: String(decoding: o, as: UTF8.self).utf8) }
-                openidEnd.append(openids.count)
-                next += 1
-            }
-            scan.reset()
-            guard next == fanCount else { throw SiyuError.internalError("join: \(fanCount - next) follow records vanished while reading") }
-            let keys = Self.keys(count: fanCount, salt: salt) { [openids, openidEnd] i, buffer in
-                let lo = i == 0 ? 0 : openidEnd[i - 1]
-                buffer.append(contentsOf: openids[lo..<openidEnd[i]])
-            }
-            for (k, f) in byRowid.enumerated() { fanKey[Int(f)] = keys[k] }
-        }
-        // Each customer's earliest follow: earliest time, then smallest openid.
-        var earliestFan = [Int32](repeating: -1, count: customerCount)
-        for f in 0..<fanCount {
-            let c = Int(component(fanNode[f]))
-            guard c < customerCount else { continue }
-            let e = Int(earliestFan[c])
-            if e < 0 || fanTs[f] < fanTs[e] || (fanTs[f] == fanTs[e] && graph.less(fanNode[f], fanNode[e])) {
-                earliestFan[c] = Int32(f)
-            }
-        }
-        phase("read fans")
-
-        // Customers: their first order's promo text and id, read in rowid order; the channel of
-        // the order's promo text, else of an earlier follow, else the platform's default.
-        var channels: [String] = []
-        var channelIndex: [[UInt8]: Int32] = [:]   // by bytes: each keeps its spelling
-        func channelID(_ c: String) -> Int32 {
-            let b = Array(c.utf8)
-            if let i = channelIndex[b] { return i }
-            channels.append(c); channelIndex[b] = Int32(channels.count - 1)
-            return Int32(channels.count - 1)
-        }
-        var customerChannel = [Int32](repeating: 0, count: customerCount)
-        var firstOrderIDs: [UInt8] = []
-        var firstOrderIDAt = [Int](repeating: 0, count: customerCount + 1)   // [start, end) per customer, in fetch order
-        var fetchOrder = Array(0..<Int32(customerCount))
-        @inline(__always) func firstQ(_ c: Int32) -> Int { Int(firstOf[Int(customerRoots[Int(customerOrder[Int(c)])])]) }
-        fetchOrder.sort { orderRowid[Int(qOrder[firstQ($0)])] < orderRowid[Int(qOrder[firstQ($1)])] }
-        var fetchedAt = [Int32](repeating: 0, count: customerCount)
-        do {
-            let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
-            var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
-            var followRule: [Int32: String?] = [:]   // scene -> channel
-            for (k, c) in fetchOrder.enumerated() {
-                let q = firstQ(c)
-                promo.bindInt(orderRowid[Int(qOrder[q])], at: 1)
-                guard try promo.step() else { throw SiyuError.internalError("join: an order vanished while reading") }
-                let promoText = promo.text(0)
-                firstOrderIDs.append(contentsOf: promo.text(1).utf8)
-                firstOrderIDAt[k + 1] = firstOrderIDs.count
-                fetchedAt[Int(c)] = Int32(k)
-                promo.reset()
-                var channel: String?
-                if let cached = orderRule[promoText] { channel = cached } else {
-                    channel = p.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
-                    orderRule[promoText] = channel
-                }
-                let e = earliestFan[Int(c)]
-                if channel == nil, e >= 0, fanTs[Int(e)] < qPay[q] {
-                    let s = fanScene[Int(e)]
-                    if let cached = followRule[s] { channel = cached } else {
-                        let sc = scenes[Int(s)]
-                        channel = p.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr])
-                        followRule[s] = channel
-                    }
-                }
-                customerChannel[Int(c)] = channelID(channel ?? p.defaultChannel(platform: platforms[Int(qPlatform[q])]))
-            }
-        }
+        let d = try details.wait().get()
+        phase("read customers and fans")
         let insertCustomer = try db.prepare("INSERT INTO int_customers VALUES(?,?,?,?,?,?,?,?)")
-        let channelText = channels.map { Array($0.utf8) }
+        let channelText = d.channels.map { Array($0.utf8) }
         for c in 0..<customerCount {
-            let q = firstQ(Int32(c))
+            let q = firstQ(c)
             let e = earliestFan[c]
-            let k = Int(fetchedAt[c])
             insertCustomer.bindInt(base + c, at: 1)
             try insertCustomer.bind(.text(Self.hex16(customerKeys[Int(customerOrder[c])])), at: 2)
             insertCustomer.bindInt(qPay[q], at: 3)
             insertCustomer.bindInt(qPay[q] / 86400, at: 4)
             platformText[Int(qPlatform[q])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 5) }
-            firstOrderIDs.withUnsafeBufferPointer { insertCustomer.bindBytes(UnsafeBufferPointer(rebasing: $0[firstOrderIDAt[k]..<firstOrderIDAt[k + 1]]), at: 6) }
-            channelText[Int(customerChannel[c])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 7) }
+            d.firstOrderIDs.withUnsafeBufferPointer { insertCustomer.bindBytes(UnsafeBufferPointer(rebasing: $0[d.firstOrderIDAt[c]..<d.firstOrderIDAt[c + 1]]), at: 6) }
+            channelText[Int(d.customerChannel[c])].withUnsafeBufferPointer { insertCustomer.bindBytes($0, at: 7) }
             try insertCustomer.bind(.optInt(e >= 0 ? fanTs[Int(e)] : nil), at: 8)
             try insertCustomer.step()
             insertCustomer.reset()
@@ -786,14 +685,14 @@ extension JoinStage {
         let insertFan = try db.prepare("INSERT INTO int_fans VALUES(?,?,?,?,?,?,?,?,?)")
         var fanChannel: [Int32: String] = [:]
         var fanOrder = Array(0..<Int32(fanCount))
-        fanOrder.sort { fanKey[Int($0)] < fanKey[Int($1)] }
+        fanOrder.sort { d.fanKey[Int($0)] < d.fanKey[Int($1)] }
         for f32 in fanOrder {
             let f = Int(f32)
-            let s = fanScene[f], sc = scenes[Int(s)]
+            let s = d.fanScene[f], sc = d.scenes[Int(s)]
             let channel = fanChannel[s] ?? (p.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr]) ?? p.fanDefaultChannel)
             fanChannel[s] = channel
             let c = Int(component(fanNode[f]))
-            try insertFan.run([.text(Self.hex16(fanKey[f])), .optInt(c < customerCount ? base + c : nil), .int(base + c),
+            try insertFan.run([.text(Self.hex16(d.fanKey[f])), .optInt(c < customerCount ? base + c : nil), .int(base + c),
                                .int(fanTs[f]), .int(fanTs[f] / 86400), .optText(sc.scene), .optText(sc.qrScene), .optText(sc.qrSceneStr), .text(channel)])
         }
         phase("write fans")
@@ -821,6 +720,170 @@ extension JoinStage {
             }
         }
         return Array(buffer.prefix(count))
+    }
+}
+
+/// What int_customers and int_fans need from stg_* besides the graph, read on its own thread and
+/// read-only connection: per fan (by index) its key and scene, per customer (in key order) its
+/// first order's id and its acquisition channel.
+final class DetailsFetch: @unchecked Sendable {
+    struct Scene { var scene: String?, qrScene: String?, qrSceneStr: String? }
+    struct Details {
+        var fanKey: [UInt64] = [], fanScene: [Int32] = [], scenes: [Scene] = []
+        var firstOrderIDs: [UInt8] = [], firstOrderIDAt: [Int] = [], customerChannel: [Int32] = [], channels: [String] = []
+    }
+    let dbPath: String, pipeline: Pipeline, salt: [UInt8]
+    let fanRowid: [Int], fanTs: [Int], earliestFan: [Int32]
+    let firstRowid: [Int], firstPay: [Int], firstPlatform: [UInt16], platforms: [String]
+    private var result: Result<Details, Error>?
+    private let done = DispatchSemaphore(value: 0)
+    private var started = false, waited = false
+
+    init(dbPath: String, pipeline: Pipeline, salt: [UInt8], fanRowid: [Int], fanTs: [Int], earliestFan: [Int32],
+         firstRowid: [Int], firstPay: [Int], firstPlatform: [UInt16], platforms: [String]) {
+        self.dbPath = dbPath; self.pipeline = pipeline; self.salt = salt
+        self.fanRowid = fanRowid; self.fanTs = fanTs; self.earliestFan = earliestFan
+        self.firstRowid = firstRowid; self.firstPay = firstPay; self.firstPlatform = firstPlatform
+        self.platforms = platforms
+    }
+
+    func start() {
+        started = true
+        let t = Thread { [self] in
+            result = Result {
+                let db = try Database(path: dbPath, readOnly: true)
+                try db.execute("PRAGMA cache_size=-16384")   // lookups in rowid order: a small cache does
+                return try fetch(db)
+            }
+            done.signal()
+        }
+        t.stackSize = 8 << 20
+        t.start()
+    }
+
+    /// The details (waits for them). Called from the thread that started the fetch.
+    @discardableResult
+    func wait() -> Result<Details, Error> {
+        guard started else { return .failure(SiyuError.internalError("join: details not started")) }
+        if !waited { done.wait(); waited = true }
+        return result!
+    }
+
+    private func fetch(_ db: Database) throws -> Details {
+        var d = Details()
+        // Fans in rowid order: the spelling of their openid (for the fan key, as a String spells
+        // it) and their scene and QR fields, interned by bytes (few distinct ones; each fan keeps
+        // its own record's spelling).
+        struct SceneBytes: Hashable { var scene: [UInt8]?, qrScene: [UInt8]?, qrSceneStr: [UInt8]? }
+        var sceneIndex: [SceneBytes: Int32] = [:]
+        let fanCount = fanRowid.count
+        d.fanKey = [UInt64](repeating: 0, count: fanCount)
+        d.fanScene = [Int32](repeating: 0, count: fanCount)
+        var byRowid = Array(0..<Int32(fanCount))
+        byRowid.sort { fanRowid[Int($0)] < fanRowid[Int($1)] }
+        let follow = try db.prepare("SELECT openid, scene, qr_scene, qr_scene_str FROM stg_follow_records WHERE rowid=?")
+        var text: [UInt8] = []
+        for f32 in byRowid {
+            let f = Int(f32)
+            follow.bindInt(fanRowid[f], at: 1)
+            guard try follow.step() else { throw SiyuError.internalError("join: a follow record vanished while reading") }
+            func field(_ c: Int32) -> [UInt8]? { follow.isNull(c) ? nil : Array(follow.bytes(c)) }
+            let sb = SceneBytes(scene: field(1), qrScene: field(2), qrSceneStr: field(3))
+            if let s = sceneIndex[sb] { d.fanScene[f] = s } else {
+                d.fanScene[f] = Int32(d.scenes.count)
+                sceneIndex[sb] = Int32(d.scenes.count)
+                d.scenes.append(Scene(scene: follow.textOrNil(1), qrScene: follow.textOrNil(2), qrSceneStr: follow.textOrNil(3)))
+            }
+            text.removeAll(keepingCapacity: true)
+            text.append(contentsOf: "openid:".utf8)
+            let o = follow.bytes(0)
+            if o.allSatisfy({ $0 < 0x80 }) { text.append(contentsOf: o) } else { text.append(contentsOf: String(decoding: o, as: UTF8.self).utf8) }
+            d.fanKey[f] = text.withUnsafeBufferPointer { JoinStage.customerKey64(salt: salt, node: $0) }
+            follow.reset()
+        }
+        // Customers: their first order's promo text and id, read in rowid order; the channel of
+        // the order's promo text, else of an earlier follow, else the platform's default.
+        let customerCount = firstRowid.count
+        var channelIndex: [[UInt8]: Int32] = [:]   // by bytes: each keeps its spelling
+        func channelID(_ c: String) -> Int32 {
+            let b = Array(c.utf8)
+            if let i = channelIndex[b] { return i }
+            d.channels.append(c); channelIndex[b] = Int32(d.channels.count - 1)
+            return Int32(d.channels.count - 1)
+        }
+        d.customerChannel = [Int32](repeating: 0, count: customerCount)
+        var idAt = [Int](repeating: 0, count: customerCount + 1)   // [start, end) in fetch order
+        var fetchOrder = Array(0..<Int32(customerCount))
+        fetchOrder.sort { firstRowid[Int($0)] < firstRowid[Int($1)] }
+        var fetchedAt = [Int32](repeating: 0, count: customerCount)
+        var ids: [UInt8] = []
+        let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
+        var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
+        var followRule: [Int32: String?] = [:]   // scene -> channel
+        for (k, c32) in fetchOrder.enumerated() {
+            let c = Int(c32)
+            promo.bindInt(firstRowid[c], at: 1)
+            guard try promo.step() else { throw SiyuError.internalError("join: an order vanished while reading") }
+            let promoText = promo.text(0)
+            ids.append(contentsOf: promo.text(1).utf8)
+            idAt[k + 1] = ids.count
+            fetchedAt[c] = Int32(k)
+            promo.reset()
+            var channel: String?
+            if let cached = orderRule[promoText] { channel = cached } else {
+                channel = pipeline.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
+                orderRule[promoText] = channel
+            }
+            let e = earliestFan[c]
+            if channel == nil, e >= 0, fanTs[Int(e)] < firstPay[c] {
+                let s = d.fanScene[Int(e)]
+                if let cached = followRule[s] { channel = cached } else {
+                    let sc = d.scenes[Int(s)]
+                    channel = pipeline.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr])
+                    followRule[s] = channel
+                }
+            }
+            d.customerChannel[c] = channelID(channel ?? pipeline.defaultChannel(platform: platforms[Int(firstPlatform[c])]))
+        }
+        // First order ids by customer, in key order.
+        d.firstOrderIDAt = [Int](repeating: 0, count: customerCount + 1)
+        d.firstOrderIDs.reserveCapacity(ids.count)
+        for c in 0..<customerCount {
+            let k = Int(fetchedAt[c])
+            d.firstOrderIDs.append(contentsOf: ids[idAt[k]..<idAt[k + 1]])
+            d.firstOrderIDAt[c + 1] = d.firstOrderIDs.count
+        }
+        return d
+    }
+}
+
+/// A column of integers kept as 32-bit offsets from the first value while they fit (half the
+/// memory of [Int]), as [Int] from the first one that does not.
+struct IntColumn {
+    private var base = 0
+    private var small: [Int32] = []
+    private var wide: [Int]?
+
+    init(capacity: Int) { small.reserveCapacity(capacity) }
+
+    var count: Int { wide?.count ?? small.count }
+    var last: Int? { count == 0 ? nil : self[count - 1] }
+    var indices: Range<Int> { 0..<count }
+
+    mutating func append(_ v: Int) {
+        if wide != nil { wide!.append(v); return }
+        if small.isEmpty { base = v }
+        let (d, overflow) = v.subtractingReportingOverflow(base)
+        if !overflow, let d32 = Int32(exactly: d) { small.append(d32); return }
+        var w = small.map { base + Int($0) }
+        small = []
+        w.append(v)
+        wide = w
+    }
+
+    subscript(i: Int) -> Int {
+        if let wide { return wide[i] }
+        return base + Int(small[i])
     }
 }
 
