@@ -393,10 +393,7 @@ public struct JoinStage {
 extension JoinStage {
     /// Hex form of a 64-bit key (what `customerKey` returns: the first 16 hex digits of the digest).
     static func hex16(_ v: UInt64) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 16)
-        for k in 0..<16 { out[k] = digits[Int((v >> (60 - 4 * UInt64(k))) & 0xf)] }
-        return String(decoding: out, as: UTF8.self)
+        SHA256.hex((0..<8).map { UInt8(truncatingIfNeeded: v >> (56 - 8 * UInt64($0))) })
     }
 
     /// `customerKey` as a number (its hex digits read as one big-endian 64-bit value: same order).
