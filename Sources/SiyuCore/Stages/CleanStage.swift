@@ -161,6 +161,7 @@ public struct CleanStage {
                                detail: "\(full ? "full" : "incremental") files=\(files.count) quarantined=\(report.quarantined)",
                                changed: full || !files.isEmpty)
         } }
+        JoinStage.releaseFreedMemory()
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
