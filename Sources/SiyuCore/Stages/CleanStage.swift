@@ -179,6 +179,7 @@ public struct CleanStage {
                 wh.logger.info("cleaned again in full: files that counted before no longer do, or are found at another path", metadata: ["gone": "\(dropped)", "moved": "\(moved)"])
             }
         } }
+        JoinStage.releaseFreedMemory()
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
@@ -279,9 +280,7 @@ struct OrderKeySet {
         init(capacity: Int) { slots = Array(repeating: 0, count: max(16, capacity + capacity / 4)) }
 
         @inline(__always) static func slot(_ v: UInt64, _ n: Int) -> Int {
-            var h = v
-            h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd; h ^= h >> 33
-            return Int(h.multipliedFullWidth(by: UInt64(n)).high)
+            Int(IdentityGraph.mix(v).multipliedFullWidth(by: UInt64(n)).high)
         }
 
         /// True when `v` (non-zero) was not in the table.
