@@ -305,7 +305,6 @@ public struct JoinStage {
         let started = Date()
         var report = StageReport(stage: "join")
         try wh.requireUpstream("join", upstream: "clean")
-        let p = wh.pipeline
         let db = wh.db
         var mark = Date()
         func phase(_ name: String) {
