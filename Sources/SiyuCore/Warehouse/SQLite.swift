@@ -35,7 +35,7 @@ public final class Database {
         // stages of one run touch is copied into the database once.
         try execute("PRAGMA wal_autocheckpoint=262144")
         try execute("PRAGMA temp_store=MEMORY")
-        try execute("PRAGMA cache_size=-65536")   // 64 MiB per connection
+        try execute("PRAGMA cache_size=-32768")   // 32 MiB per connection
         try execute("PRAGMA foreign_keys=OFF")
     }
 
