@@ -127,11 +127,6 @@ public enum CSVWriter {
         deinit { if file != nil { abandon() } }
     }
 
-    /// Writes to a temporary name beside the target, then renames: readers never see half a file.
-    public static func writeAtomically(_ text: String, to path: String) throws {
-        try moveIntoPlace([(try writeTemporary(text, for: path), path)])
-    }
-
     /// Writes text to `<path>.tmp-<pid>` (plain stdio, not Foundation's atomic write, whose own
     /// temporary name a killed run would leave behind) and returns that name.
     public static func writeTemporary(_ text: String, for path: String) throws -> String {

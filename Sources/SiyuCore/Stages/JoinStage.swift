@@ -617,20 +617,18 @@ extension JoinStage {
         }
         g = IdentityGraph(capacity: 0)   // key bytes are no longer needed
         try wh.setMeta("next_component", String(base + Int(nextRelative)))
-        let orderComponent = try db.prepare("INSERT OR REPLACE INTO int_order_component VALUES(?,?)")
-        for k in orderRowid.indices {
-            orderComponent.bindInt(orderRowid[k], at: 1)
-            orderComponent.bindInt(base + Int(component(orderNode[k])), at: 2)
-            try orderComponent.step()
-            orderComponent.reset()
+        // Each order's and follow's component, from its first node.
+        func writeComponents(_ table: String, count: Int, rowid: (Int) -> Int, node: (Int) -> Int32) throws {
+            let insert = try db.prepare("INSERT OR REPLACE INTO \(table) VALUES(?,?)")
+            for k in 0..<count {
+                insert.bindInt(rowid(k), at: 1)
+                insert.bindInt(base + Int(component(node(k))), at: 2)
+                try insert.step()
+                insert.reset()
+            }
         }
-        let followComponent = try db.prepare("INSERT OR REPLACE INTO int_follow_component VALUES(?,?)")
-        for k in followRowid.indices {
-            followComponent.bindInt(followRowid[k], at: 1)
-            followComponent.bindInt(base + Int(component(followNode[k])), at: 2)
-            try followComponent.step()
-            followComponent.reset()
-        }
+        try writeComponents("int_order_component", count: orderRowid.count, rowid: { orderRowid[$0] }, node: { orderNode[$0] })
+        try writeComponents("int_follow_component", count: followRowid.count, rowid: { followRowid[$0] }, node: { followNode[$0] })
         followRowid = []; followNode = []
         phase("write nodes and links")
 
