@@ -59,7 +59,9 @@ public struct Runner {
         let result: (reports: [StageReport], exit: ExitCode, unreported: Int)
         do {
             // The warehouse object lives only inside this call: closed (and checkpointed) when it returns.
-            result = try execute(stages, in: Warehouse(pipeline: pipeline, logger: logger, path: target), command: command,
+            let scratch = try Warehouse(pipeline: pipeline, logger: logger, path: target)
+            scratch.scratch = true
+            result = try execute(stages, in: scratch, command: command,
                                  warehouse: path, previous: FileManager.default.fileExists(atPath: path) ? path : nil)
         } catch {
             remove(target, ["", "-wal", "-shm"])

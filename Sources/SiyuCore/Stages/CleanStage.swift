@@ -21,10 +21,10 @@ public struct StagedOrder {
     public var isTest: Bool
     public var itemRows: Int
 
-    public var netFen: Int { paidFen - refundFen }
+    /// paid / unpaid / closed / refunded / test (see docs/decisions.md).
+    public var status: String
 
-    /// paid / unpaid / closed / refunded (see docs/decisions.md).
-    public var status: String { isTest ? "test" : CleanStage.mapStatus(statusRaw, paidFen: paidFen, refundFen: refundFen, paid: payTs != nil) }
+    public var netFen: Int { paidFen - refundFen }
 }
 
 /// Stage 2: typed, normalized stg_* tables from raw_*: one row per order (newest observation wins),
@@ -46,7 +46,11 @@ public struct CleanStage {
     }
 
     public static func mapStatus(_ raw: String, paidFen: Int, refundFen: Int, paid: Bool) -> String {
-        let s = Values.normalizedStatus(raw)
+        mapStatus(normalized: Values.normalizedStatus(raw), paidFen: paidFen, refundFen: refundFen, paid: paid)
+    }
+
+    /// `mapStatus` of a status text already normalized (`Values.normalizedStatus`).
+    static func mapStatus(normalized s: String, paidFen: Int, refundFen: Int, paid: Bool) -> String {
         if paidFen > 0 && refundFen >= paidFen { return "refunded" }
         if !paid {
             if Values.has(s, "关闭") || Values.has(s, "取消") { return "closed" }
@@ -56,8 +60,7 @@ public struct CleanStage {
     }
 
     /// JD statuses that mean the buyer paid, for orders exported without 付款确认时间.
-    static func jdStatusImpliesPaid(_ raw: String) -> Bool {
-        let s = Values.normalizedStatus(raw)
+    static func jdStatusImpliesPaid(normalized s: String) -> Bool {
         return ["等待出库", "等待确认收货", "完成", "已完成", "配送中", "已发货", "等待发货"].contains(s)
     }
 
@@ -103,7 +106,7 @@ public struct CleanStage {
             // Full: files newest first, the first observation of an order wins, plain appends and the
             // key index built once at the end. Incremental: files oldest first, each order checked
             // against the stored observation through the index.
-            let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,\(seq))")
+            let insertOrder = try wh.db.prepare("INSERT \(full ? "" : "OR REPLACE ")INTO stg_orders VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,\(seq))")
             let noteReplaced = try wh.db.prepare("INSERT OR IGNORE INTO stg_replaced VALUES(?)")
             // Sized for the raw rows of each platform's files (an upper bound on its orders).
             var expected: [String: Int] = [:]
@@ -114,17 +117,29 @@ public struct CleanStage {
                 }
             }
             var seen = OrderKeySet(expected: expected)
-            let existing = try wh.db.prepare("SELECT obs, rowid, file_id, status FROM stg_orders WHERE platform=? AND order_id=?")
+            let existing = try wh.db.prepare("SELECT file_id, rowid, status FROM stg_orders WHERE platform=? AND order_id=?")
+            // The observation of a stored order is its file's (an incremental run only happens while
+            // every cleaned file is still at the path it was cleaned from).
+            var obsOfFile: [Int: String] = [:]
+            if !full {
+                for (id, key, path) in try wh.db.prepare("SELECT file_id, COALESCE(export_key, ''), path FROM raw_files").rows([], { ($0.int(0), $0.text(1), $0.text(2)) }) {
+                    obsOfFile[id] = key + "/" + Pipeline.deliveryKey(paths[id]?.first ?? path)
+                }
+            }
             // Orders per (file, platform, status), kept in step with stg_orders for data_quality and the report.
             var counts: [OrderCountKey: Int] = [:]
-            // Files are parsed on a worker thread with its own read connection (the raw rows were
-            // committed by ingest) while this thread writes the results: two cores busy.
-            let worker = CleanWorker(stage: self, files: files, dbPath: wh.db.path)
-            worker.start()
-            var filesLeft = files.count
-            while filesLeft > 0 {
-                let r = try worker.results.pop().get()
-                if r.last { filesLeft -= 1 }
+            // Files are parsed on worker threads, each with its own read connection (the raw rows
+            // were committed by ingest), while this thread writes the results in file order:
+            // worker k parses files k, k + lanes, …; this thread takes file i from worker i % lanes.
+            let lanes = CleanWorker.lanes(files: files.count)
+            let workers = (0..<lanes).map { k in
+                CleanWorker(stage: self, files: files.indices.filter { $0 % lanes == k }.map { files[$0] }, dbPath: wh.db.path)
+            }
+            for w in workers { w.start() }
+            var next = 0
+            while next < files.count {
+                let r = try workers[next % lanes].results.pop().get()
+                if r.last { next += 1 }
                 let f = r.file
                 report.rowsIn += r.rowsIn
                 wh.progress.update(stage: "clean", item: f.name, rows: report.rowsIn, since: started)
@@ -143,20 +158,20 @@ public struct CleanStage {
                         // An older export that arrives late never replaces a newer observation.
                         try existing.bind([.text(o.platform), .text(o.orderID)])
                         let found = try existing.step()
-                        let current = found ? existing.text(0) : nil, currentRowID = found ? existing.int(1) : 0
+                        let current = found ? obsOfFile[existing.int(0)] ?? "" : nil, currentRowID = found ? existing.int(1) : 0
                         defer { existing.reset() }
                         if let current, current > obs { continue }
                         // The replaced observation's identity links must go: join looks at it again.
                         if current != nil {
                             try noteReplaced.run([.int(currentRowID)])
-                            counts[OrderCountKey(fileID: existing.int(2), platform: o.platform, status: existing.text(3)), default: 0] -= 1
+                            counts[OrderCountKey(fileID: existing.int(0), platform: o.platform, status: existing.text(2)), default: 0] -= 1
                         }
                     }
                     try insertOrder.run([
                         .text(o.platform), .text(o.orderID), .text(o.source), .int(o.fileID), .int(o.line), .optText(o.buyer),
                         .text(o.phones.joined(separator: ",")), .text(o.statusRaw), .text(o.status), .int(o.paidFen), .int(o.refundFen),
                         .int(o.netFen), .optInt(o.createdTs), .optInt(o.payTs), .optInt(o.payTs.map { $0 / 86400 }),
-                        .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows), .text(obs),
+                        .text(o.promo.joined(separator: "\u{1f}")), .int(o.isTest ? 1 : 0), .int(o.itemRows),
                     ])
                     counts[OrderCountKey(fileID: o.fileID, platform: o.platform, status: o.status), default: 0] += 1
                 }
@@ -203,7 +218,9 @@ public struct CleanStage {
         return t
     }
 
-    func parseOrder(_ row: RowCells, cols: ResolvedColumns, source: SourceConfig, fileID: Int, line: Int) throws -> StagedOrder {
+    /// `statuses`: status texts normalized so far (a file has a handful of distinct ones).
+    func parseOrder(_ row: RowCells, cols: ResolvedColumns, source: SourceConfig, fileID: Int, line: Int,
+                    statuses: inout [String: String]) throws -> StagedOrder {
         let id: String
         switch Values.orderID(cols.value("order_id", row)) {
         case .empty: throw Quarantine(reason: "missing_order_id", column: cols.column("order_id"))
@@ -215,15 +232,22 @@ public struct CleanStage {
         let created = try time(cols, "created_time", row)
         var payTs = try time(cols, "pay_time", row)
         let statusRaw = Values.clean(cols.value("status", row))
-        if source.kind == .jd, payTs == nil, Self.jdStatusImpliesPaid(statusRaw) { payTs = created }
+        let normalized: String
+        if let known = statuses[statusRaw] { normalized = known } else {
+            normalized = Values.normalizedStatus(statusRaw)
+            statuses[statusRaw] = normalized
+        }
+        if source.kind == .jd, payTs == nil, Self.jdStatusImpliesPaid(normalized: normalized) { payTs = created }
+        let isTest = Values.has(Values.text(cols.value("order_type", row)) ?? "", "测试")
+        let paidFen = payTs == nil ? 0 : paid
         var phones: [String] = []
         for c in cols.values("phone", row) { if let m = Values.mobile(c), !phones.contains(m) { phones.append(m) } }
         return StagedOrder(
             platform: source.platform, orderID: id, source: source.name, fileID: fileID, line: line,
             buyer: Values.text(cols.value("buyer", row)), phones: phones, statusRaw: statusRaw,
-            paidFen: payTs == nil ? 0 : paid, refundFen: refund, createdTs: created, payTs: payTs,
-            promo: cols.values("promo", row).compactMap(Values.text),
-            isTest: Values.has(Values.text(cols.value("order_type", row)) ?? "", "测试"), itemRows: 1)
+            paidFen: paidFen, refundFen: refund, createdTs: created, payTs: payTs,
+            promo: cols.values("promo", row).compactMap(Values.text), isTest: isTest, itemRows: 1,
+            status: isTest ? "test" : Self.mapStatus(normalized: normalized, paidFen: paidFen, refundFen: refund, paid: payTs != nil))
     }
 
     func parseFollow(_ row: RowCells, cols: ResolvedColumns, fileID: Int, line: Int) throws -> [SQLValue] {
@@ -350,7 +374,14 @@ final class CleanWorker: @unchecked Sendable {
     let stage: CleanStage
     let files: [CleanStage.FileRow]
     let dbPath: String
-    let results = BlockingQueue<Result<CleanedFile, Error>>(capacity: 2)
+    /// One piece waiting per worker: a piece holds up to a file's folded orders.
+    let results = BlockingQueue<Result<CleanedFile, Error>>(capacity: 1)
+
+    /// Parsing workers for `files` files: two (parsing costs about twice what writing does), one
+    /// on a single core. More would hold more files' orders in memory at once.
+    static func lanes(files: Int) -> Int {
+        max(1, min(files, 2, ProcessInfo.processInfo.activeProcessorCount))
+    }
 
     init(stage: CleanStage, files: [CleanStage.FileRow], dbPath: String) {
         self.stage = stage
@@ -386,6 +417,7 @@ extension CleanStage {
         try rows.bind([.int(f.firstRowID), .int(f.lastRowID)])
         // Rows of one order in one file are its item lines: order-level amounts count once.
         var index: [String: Int] = [:]
+        var statuses: [String: String] = [:]
         index.reserveCapacity(f.lastRowID - f.firstRowID + 1)
         let row = RowCells()
         while try rows.step() {
@@ -395,7 +427,7 @@ extension CleanStage {
             do {
                 switch f.kind {
                 case .tmall, .jd, .youzan, .generic:
-                    let o = try parseOrder(row, cols: cols, source: source, fileID: f.fileID, line: line)
+                    let o = try parseOrder(row, cols: cols, source: source, fileID: f.fileID, line: line, statuses: &statuses)
                     if let i = index[o.orderID] {
                         out.orders[i].itemRows += 1
                         for p in o.phones where !out.orders[i].phones.contains(p) { out.orders[i].phones.append(p) }

@@ -24,7 +24,9 @@ public struct IngestStage {
             if matched.isEmpty { wh.logger.warning("no file matches any glob of this source", metadata: ["source": "\(source.name)", "globs": "\(source.files.joined(separator: " "))"]) }
             work += Pipeline.inDeliveryOrder(matched).map { ($0, source) }
         }
-        try wh.db.transaction {
+        // A rebuild lands every row into a new file: straight into the database, not via the WAL.
+        func load(_ body: () throws -> Void) throws { if wh.scratch { try wh.db.withoutWAL(body) } else { try body() } }
+        try load { try wh.db.transaction {
             // Every ingest marks the files its globs match (`seen`): the files that count.
             let before = try activeFileIDs()
             if work.isEmpty && !before.isEmpty {
@@ -59,7 +61,7 @@ public struct IngestStage {
             try wh.recordStage("ingest", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)\(gone.isEmpty ? "" : " gone=\(gone.count)")",
                                changed: report.filesIngested > 0 || !report.rejected.isEmpty || before != after)
-        }
+        } }
         report.seconds = Date().timeIntervalSince(started)
         return report
     }

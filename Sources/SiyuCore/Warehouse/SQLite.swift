@@ -192,6 +192,21 @@ public final class Statement {
 }
 
 extension Database {
+    /// For a scratch database only (a rebuild beside the warehouse, deleted if the run dies):
+    /// runs `body` with the rollback journal in memory and no fsync, so that a bulk load writes
+    /// each page once instead of into the WAL and again when the WAL is checkpointed. Rollback
+    /// still works (the journal keeps the pages that existed before the transaction, few in a new
+    /// file). No other connection may have the database open; WAL is back when `body` returns.
+    public func withoutWAL<T>(_ body: () throws -> T) throws -> T {
+        try execute("PRAGMA journal_mode=MEMORY")
+        try execute("PRAGMA synchronous=OFF")
+        defer {
+            try? execute("PRAGMA synchronous=NORMAL")
+            try? execute("PRAGMA journal_mode=WAL")
+        }
+        return try body()
+    }
+
     /// Runs `body` with temporary storage (sorts for CREATE INDEX and ORDER BY, temp tables) in
     /// files rather than in memory, so that a bulk load's sorts spill to disk instead of growing
     /// the process: SQLite keeps a sort in memory only up to the cache size then. Must be called

@@ -9,6 +9,9 @@ public final class Warehouse {
     public var logger: Logger
     /// Rows and rate on a terminal; off in cron and CI.
     public var progress = Progress(enabled: false)
+    /// A rebuild's file beside the warehouse, deleted if the run does not finish: bulk loads may
+    /// skip the WAL (`Database.withoutWAL`).
+    public var scratch = false
 
     public static let rawTables: [SourceKind: String] = [
         .tmall: "raw_tmall_orders", .jd: "raw_jd_orders", .youzan: "raw_youzan_orders",
@@ -42,7 +45,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "8"
+    public static let schemaVersion = "9"
 
     public func createSchema() throws {
         try checkVersion()
@@ -68,7 +71,7 @@ public final class Warehouse {
             file_id INTEGER NOT NULL, line INTEGER NOT NULL, buyer TEXT, phones TEXT, status_raw TEXT, status TEXT NOT NULL,
             paid_fen INTEGER NOT NULL, refund_fen INTEGER NOT NULL, net_fen INTEGER NOT NULL, created_ts INTEGER,
             pay_ts INTEGER, pay_day INTEGER, promo TEXT, is_test INTEGER NOT NULL DEFAULT 0, item_rows INTEGER NOT NULL,
-            obs TEXT NOT NULL, seq INTEGER NOT NULL);
+            seq INTEGER NOT NULL);
         CREATE UNIQUE INDEX IF NOT EXISTS stg_orders_key ON stg_orders(platform, order_id);
         CREATE INDEX IF NOT EXISTS stg_orders_seq ON stg_orders(seq);
         CREATE TABLE IF NOT EXISTS stg_replaced(rowid_replaced INTEGER PRIMARY KEY);
