@@ -67,6 +67,15 @@ public struct Runner {
             remove(target, ["", "-wal", "-shm"])
             throw error
         }
+        // The stages of a rebuild write without fsync (a scratch file): its bytes reach the disk
+        // before it takes the warehouse's name.
+        let fd = open(target, O_RDONLY)
+        if fd < 0 || fsync(fd) != 0 {
+            if fd >= 0 { close(fd) }
+            remove(target, ["", "-wal", "-shm"])
+            throw SiyuError.input(file: target, line: nil, column: nil, message: "the rebuilt warehouse could not be written to disk (errno \(errno)); the old warehouse is unchanged; check the disk and run again")
+        }
+        close(fd)
         remove(path, ["-wal", "-shm"])
         if rename(target, path) != 0 {
             throw SiyuError.input(file: path, line: nil, column: nil, message: "the rebuilt warehouse \(target) could not replace \(path) (errno \(errno)); move it there by hand")

@@ -68,6 +68,29 @@ final class NightlyTests: XCTestCase {
         for (name, data) in full { XCTAssertEqual(nightly[name], data, "\(name) differs between nightly and full rebuild") }
     }
 
+    /// A rebuild writes without the WAL and its readers open the file as an immutable URI beside
+    /// the writer: a folder whose name has URI characters works, the warehouse it leaves is in WAL
+    /// mode again, and the next night on it (readers beside the writer through the WAL) ends
+    /// where a rebuild of everything does.
+    func testRebuildInAFolderWithURICharactersThenANight() throws {
+        let files = try sampleFiles()
+        for (dir, names) in files { for name in names.prefix(names.count / 2) { try deliver(dir, name) } }
+        let odd = "build/a #b?c%20d&e=f"
+        _ = try run(["--full", "--warehouse", "\(odd)/w.sqlite", "--output", "build/odd"])
+        let path = work.appendingPathComponent("\(odd)/w.sqlite").path
+        XCTAssertEqual(try Database(path: path, readOnly: true).scalarText("PRAGMA journal_mode"), "wal")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".rebuild"))
+        for (dir, names) in files { for name in names.dropFirst(names.count / 2) { try deliver(dir, name) } }
+        _ = try run(["--warehouse", "\(odd)/w.sqlite", "--output", "build/odd"])
+        let status = try TestSupport.siyu(["status", "--pipeline", "pipelines/sample.toml", "--warehouse", "\(odd)/w.sqlite"], cwd: work)
+        XCTAssertTrue(stageLine("clean", status.stdout).contains("incremental files="), status.stdout)
+        XCTAssertTrue(stageLine("join", status.stdout).contains("incremental components="), status.stdout)
+        _ = try run(["--full", "--warehouse", "build/all.sqlite", "--output", "build/all"])
+        let night = try outputs(work.appendingPathComponent("build/odd")), all = try outputs(work.appendingPathComponent("build/all"))
+        XCTAssertEqual(all.count, 9)
+        for (name, data) in all { XCTAssertEqual(night[name], data, "\(name) differs between the night and a rebuild") }
+    }
+
     /// A later export changes an order's phone: the link it made must go (only the newest
     /// observation links), splitting one customer into two, exactly as a full rebuild sees it.
     func testReplacedObservationSplitsACustomerIncrementally() throws {

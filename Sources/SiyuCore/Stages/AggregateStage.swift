@@ -28,7 +28,7 @@ public struct AggregateStage {
         try wh.requireUpstream("aggregate", upstream: "join")
         let db = wh.db
         let p = wh.pipeline
-        try db.transaction {
+        try wh.bulk { try db.transaction {
             let generation = try wh.meta("join_generation") ?? "0"
             let watermark = Int(try wh.meta("next_component") ?? "0") ?? 0
             var mode = "full"
@@ -74,7 +74,7 @@ public struct AggregateStage {
             try wh.recordStage("aggregate", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "\(mode) components=\(changed) as_of=\(state.asOf.map(CivilDate.iso) ?? "none")")
             wh.logger.info("aggregated", metadata: ["mode": "\(mode)", "components": "\(changed)", "customers": "\(customers)"])
-        }
+        } }
         report.seconds = Date().timeIntervalSince(started)
         return report
     }

@@ -68,7 +68,13 @@ public struct CleanStage {
         let started = Date()
         var report = StageReport(stage: "clean")
         try wh.requireUpstream("clean", upstream: "ingest")
-        try wh.db.withTempFiles { try wh.db.transaction {
+        // A rebuild's first clean (always full) writes without the WAL; its parsing workers then
+        // read the raw rows through immutable connections, which is safe because nothing they
+        // read changes while they read: the writer adds stg_* rows, and the only schema change
+        // (the key index, dropped for the bulk load) is committed before they start.
+        let noWAL = try wh.scratch && wh.meta("clean_fingerprint") == nil
+        if noWAL { try wh.db.execute("DROP INDEX IF EXISTS stg_orders_key") }
+        try wh.bulk(when: noWAL) { try wh.db.withTempFiles { try wh.db.transaction {
             // Incremental: only files not cleaned yet. A changed pipeline (time zone, sources, rules)
             // or a first run cleans everything again.
             let fingerprint = wh.pipeline.cleanFingerprint
@@ -133,7 +139,7 @@ public struct CleanStage {
             // worker k parses files k, k + lanes, …; this thread takes file i from worker i % lanes.
             let lanes = CleanWorker.lanes(files: files.count)
             let workers = (0..<lanes).map { k in
-                CleanWorker(stage: self, files: files.indices.filter { $0 % lanes == k }.map { files[$0] }, dbPath: wh.db.path)
+                CleanWorker(stage: self, files: files.indices.filter { $0 % lanes == k }.map { files[$0] }, dbPath: wh.db.path, immutable: noWAL)
             }
             for w in workers { w.start() }
             var next = 0
@@ -193,7 +199,7 @@ public struct CleanStage {
             if dropped + moved > 0 {
                 wh.logger.info("cleaned again in full: files that counted before no longer do, or are found at another path", metadata: ["gone": "\(dropped)", "moved": "\(moved)"])
             }
-        } }
+        } } }
         JoinStage.releaseFreedMemory()
         report.seconds = Date().timeIntervalSince(started)
         return report
@@ -383,7 +389,11 @@ final class CleanWorker: @unchecked Sendable {
         max(1, min(files, 2, ProcessInfo.processInfo.activeProcessorCount))
     }
 
-    init(stage: CleanStage, files: [CleanStage.FileRow], dbPath: String) {
+    /// Opens the file immutable (no locks): a scratch file whose writer does not use the WAL.
+    let immutable: Bool
+
+    init(stage: CleanStage, files: [CleanStage.FileRow], dbPath: String, immutable: Bool) {
+        self.immutable = immutable
         self.stage = stage
         self.files = files
         self.dbPath = dbPath
@@ -393,7 +403,7 @@ final class CleanWorker: @unchecked Sendable {
         guard !files.isEmpty else { return }
         let t = Thread { [self] in
             do {
-                let db = try Database(path: dbPath, readOnly: true)
+                let db = try Database(path: dbPath, readOnly: true, immutable: immutable)
                 for f in files { try stage.parseFile(f, db: db) { results.push(.success($0)) } }
             } catch {
                 results.push(.failure(error))

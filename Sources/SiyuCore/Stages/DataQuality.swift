@@ -12,7 +12,6 @@ enum DataQuality {
     static func table(_ wh: Warehouse) throws -> OutputTable {
         let db = wh.db
         let active = try wh.activeFiles()
-        let seq = Int(try wh.meta("ingest_seq") ?? "0") ?? 0
         var t = OutputTable(name: "data_quality", columns: columns)
         let blank = Array(repeating: "", count: 1 + statuses.count)
         struct F { var id: Int, name: String, sha: String, format: String, read: Int, status: String, kind: String }

@@ -25,8 +25,7 @@ public struct IngestStage {
             work += Pipeline.inDeliveryOrder(matched).map { ($0, source) }
         }
         // A rebuild lands every row into a new file: straight into the database, not via the WAL.
-        func load(_ body: () throws -> Void) throws { if wh.scratch { try wh.db.withoutWAL(body) } else { try body() } }
-        try load { try wh.db.transaction {
+        try wh.bulk { try wh.db.transaction {
             // Every ingest marks the files its globs match (`seen`): the files that count.
             let before = try activeFileIDs()
             if work.isEmpty && !before.isEmpty {

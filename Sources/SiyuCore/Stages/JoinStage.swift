@@ -313,8 +313,31 @@ public struct JoinStage {
                                                      "rss_mb": "\(memory.rss)", "peak_mb": "\(memory.peak)"])
             mark = Date()
         }
+        // Rebuilt whole: dropping is cheaper than deleting row by row.
+        func dropForFullJoin() throws {
+            try db.execute("""
+                DROP TABLE IF EXISTS int_customers; DROP TABLE IF EXISTS int_purchases; DROP TABLE IF EXISTS int_fans;
+                DROP TABLE IF EXISTS int_nodes; DROP TABLE IF EXISTS int_order_component; DROP TABLE IF EXISTS int_follow_component;
+                """)
+            try wh.createSchema()
+            // Bulk load without secondary indexes; they are built once at the end (sorting is
+            // far cheaper than a million random B-tree inserts).
+            try db.execute("""
+                DROP INDEX int_order_component_c; DROP INDEX int_follow_component_c;
+                DROP INDEX int_fans_component; DROP INDEX int_fans_day;
+                """)
+            try wh.setMeta("next_component", "0")
+            // Aggregate state built on the old component ids is void: a new generation.
+            try db.execute("DELETE FROM int_retired")
+            try wh.setMeta("join_generation", String((Int(try wh.meta("join_generation") ?? "0") ?? 0) + 1))
+        }
+        // A rebuild's first join (always full) writes without the WAL; the thread that reads
+        // customers' and fans' details beside the writer opens the file immutable, which is safe
+        // because nothing it reads (stg_*) changes and the schema changes are committed before.
+        let noWAL = try wh.scratch && wh.meta("join_seq") == nil
+        if noWAL { try db.transaction { try dropForFullJoin() } }
         // Sorts (follows in file order, the secondary indexes of a full rebuild) spill to temp files.
-        try db.withTempFiles { try db.transaction {
+        try wh.bulk(when: noWAL) { try db.withTempFiles { try db.transaction {
             let cleanSeq = Int(try wh.meta("clean_seq") ?? "0") ?? 0
             let lastSeq = try wh.meta("join_seq").flatMap { Int($0) }
             let joinFull = try wh.meta("join_full"), joinFingerprint = try wh.meta("join_fingerprint")
@@ -322,22 +345,7 @@ public struct JoinStage {
             var orderWhere = "1", followWhere = "1"
             var affected = 0   // components rebuilt by an incremental run
             if full {
-                // Rebuilt whole: dropping is cheaper than deleting row by row.
-                try db.execute("""
-                    DROP TABLE IF EXISTS int_customers; DROP TABLE IF EXISTS int_purchases; DROP TABLE IF EXISTS int_fans;
-                    DROP TABLE IF EXISTS int_nodes; DROP TABLE IF EXISTS int_order_component; DROP TABLE IF EXISTS int_follow_component;
-                    """)
-                try wh.createSchema()
-                // Bulk load without secondary indexes; they are built once at the end (sorting is
-                // far cheaper than a million random B-tree inserts).
-                try db.execute("""
-                    DROP INDEX int_order_component_c; DROP INDEX int_follow_component_c;
-                    DROP INDEX int_fans_component; DROP INDEX int_fans_day;
-                    """)
-                try wh.setMeta("next_component", "0")
-                // Aggregate state built on the old component ids is void: a new generation.
-                try db.execute("DELETE FROM int_retired")
-                try wh.setMeta("join_generation", String((Int(try wh.meta("join_generation") ?? "0") ?? 0) + 1))
+                if !noWAL { try dropForFullJoin() }
             } else {
                 try db.execute("""
                     CREATE TEMP TABLE IF NOT EXISTS j_seed(node TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM j_seed;
@@ -382,7 +390,7 @@ public struct JoinStage {
             }
             phase(full ? "full rebuild" : "affected components")
 
-            let customersRebuilt = try link(orderWhere: orderWhere, followWhere: followWhere, report: &report, phase: phase)
+            let customersRebuilt = try link(orderWhere: orderWhere, followWhere: followWhere, immutableReader: noWAL, report: &report, phase: phase)
             if full { try wh.createSchema() }   // the secondary indexes dropped for the bulk load
             phase("indexes")
             try db.execute("DELETE FROM stg_replaced")
@@ -393,7 +401,7 @@ public struct JoinStage {
             try wh.recordStage("join", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: full ? "full customers=\(totalCustomers)" : "incremental components=\(affected) customers=\(totalCustomers)")
             wh.logger.info("joined", metadata: ["mode": "\(full ? "full" : "incremental")", "customers": "\(totalCustomers)", "customers.rebuilt": "\(customersRebuilt.customers)", "identities": "\(customersRebuilt.identities)"])
-        } }
+        } } }
         phase("commit")
         Self.releaseFreedMemory()
         report.seconds = Date().timeIntervalSince(started)
@@ -422,7 +430,9 @@ extension JoinStage {
     /// Links the orders and follows selected by the two conditions into components and writes their
     /// int_nodes, int_order_component, int_follow_component, int_purchases, int_customers and int_fans
     /// rows. Per identity it keeps a few integers and the key bytes; per order and follow, integers.
-    func link(orderWhere: String, followWhere: String, report: inout StageReport, phase: (String) -> Void) throws -> (customers: Int, identities: Int) {
+    /// `immutableReader`: the details reader opens the file immutable (a writer without the WAL).
+    func link(orderWhere: String, followWhere: String, immutableReader: Bool, report: inout StageReport,
+              phase: (String) -> Void) throws -> (customers: Int, identities: Int) {
         let p = wh.pipeline
         let db = wh.db
         let orderCount = try db.scalarInt("SELECT count(*) FROM stg_orders WHERE \(orderWhere)")
@@ -585,8 +595,8 @@ extension JoinStage {
         let details = DetailsFetch(dbPath: db.path, pipeline: p, salt: salt, fanRowid: fanRowid, fanTs: fanTs, earliestFan: earliestFan,
                                    firstRowid: (0..<customerCount).map { orderRowid[Int(qOrder[firstQ($0)])] },
                                    firstPay: (0..<customerCount).map { qPay[firstQ($0)] },
-                                   firstPlatform: (0..<customerCount).map { qPlatform[firstQ($0)] }, platforms: platforms)
-        details.start()
+                                   firstPlatform: (0..<customerCount).map { qPlatform[firstQ($0)] }, platforms: platforms,
+                                   immutable: immutableReader)
         defer { _ = details.wait() }
 
         // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
@@ -616,6 +626,9 @@ extension JoinStage {
             }
         }
         g = IdentityGraph(capacity: 0)   // key bytes are no longer needed
+        // Started once the graph is gone, so that the two never take memory at the same time; it
+        // still has the component and purchase writes to overlap with.
+        details.start()
         try wh.setMeta("next_component", String(base + Int(nextRelative)))
         // Each order's and follow's component, from its first node.
         func writeComponents(_ table: String, count: Int, rowid: (Int) -> Int, node: (Int) -> Int32) throws {
@@ -741,12 +754,15 @@ final class DetailsFetch: @unchecked Sendable {
     let dbPath: String, pipeline: Pipeline, salt: [UInt8]
     let fanRowid: [Int], fanTs: [Int], earliestFan: [Int32]
     let firstRowid: [Int], firstPay: [Int], firstPlatform: [UInt16], platforms: [String]
+    /// Opens the file immutable (no locks): a scratch file whose writer does not use the WAL.
+    let immutable: Bool
     private var result: Result<Details, Error>?
     private let done = DispatchSemaphore(value: 0)
     private var started = false, waited = false
 
     init(dbPath: String, pipeline: Pipeline, salt: [UInt8], fanRowid: [Int], fanTs: [Int], earliestFan: [Int32],
-         firstRowid: [Int], firstPay: [Int], firstPlatform: [UInt16], platforms: [String]) {
+         firstRowid: [Int], firstPay: [Int], firstPlatform: [UInt16], platforms: [String], immutable: Bool) {
+        self.immutable = immutable
         self.dbPath = dbPath; self.pipeline = pipeline; self.salt = salt
         self.fanRowid = fanRowid; self.fanTs = fanTs; self.earliestFan = earliestFan
         self.firstRowid = firstRowid; self.firstPay = firstPay; self.firstPlatform = firstPlatform
@@ -757,7 +773,7 @@ final class DetailsFetch: @unchecked Sendable {
         started = true
         let t = Thread { [self] in
             result = Result {
-                let db = try Database(path: dbPath, readOnly: true)
+                let db = try Database(path: dbPath, readOnly: true, immutable: immutable)
                 try db.execute("PRAGMA cache_size=-16384")   // lookups in rowid order: a small cache does
                 return try fetch(db)
             }

@@ -17,10 +17,19 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
 
-    public init(path: String, readOnly: Bool = false) throws {
+    /// `immutable`: read-only, without locks or change detection, for a reader beside a writer of
+    /// a scratch file that never touches the tables this reader reads (see `Database.withoutWAL`).
+    public init(path: String, readOnly: Bool = false, immutable: Bool = false) throws {
         var db: OpaquePointer?
-        let flags = readOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
-        let rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
+        var flags = readOnly || immutable ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        var name = path
+        if immutable {
+            flags |= SQLITE_OPEN_URI
+            var allowed = CharacterSet.urlPathAllowed
+            allowed.remove(charactersIn: "?#%")
+            name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+        }
+        let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             if let db { sqlite3_close(db) }
@@ -29,6 +38,10 @@ public final class Database {
         handle = db
         self.path = path
         sqlite3_busy_timeout(db, 5000)
+        if immutable {
+            try execute("PRAGMA cache_size=-32768")
+            return
+        }
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=NORMAL")
         // Checkpoint when the last connection closes, not after every stage: a page that several

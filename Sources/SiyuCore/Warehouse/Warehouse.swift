@@ -113,6 +113,12 @@ public final class Warehouse {
         if db.inTransaction { try db.execute(sql) } else { try db.transaction { try db.execute(sql) } }
     }
 
+    /// A stage's bulk load: on a scratch file straight into the database (`Database.withoutWAL`),
+    /// otherwise through the WAL as always. `when`: false keeps the WAL (a stage that needs it).
+    public func bulk<T>(when: Bool = true, _ body: () throws -> T) throws -> T {
+        scratch && when ? try db.withoutWAL(body) : try body()
+    }
+
     // MARK: stage bookkeeping
 
     /// Records a stage's run. `changed: false` (it found nothing new) keeps its place in the commit

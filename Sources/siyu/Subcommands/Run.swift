@@ -8,7 +8,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var options: CommonOptions
 
-    @Flag(name: .long, help: "Rebuild from scratch: delete the warehouse first and ingest every file again.")
+    @Flag(name: .long, help: "Rebuild from scratch: ingest every file again into a new warehouse beside the old one, which it replaces when every stage has finished.")
     var full = false
 
     func run() throws {
