@@ -138,14 +138,18 @@ public struct CleanStage {
             // were committed by ingest), while this thread writes the results in file order:
             // worker k parses files k, k + lanes, …; this thread takes file i from worker i % lanes.
             let lanes = CleanWorker.lanes(files: files.count)
+            // A file's folded orders are held whole (about 190 MB for a month of 10M order lines):
+            // the file being written, one parsing per worker and one parsed ahead at most.
+            let tickets = FileTickets(ahead: lanes + 2)
             let workers = (0..<lanes).map { k in
-                CleanWorker(stage: self, files: files.indices.filter { $0 % lanes == k }.map { files[$0] }, dbPath: wh.db.path, immutable: noWAL)
+                CleanWorker(stage: self, files: files.indices.filter { $0 % lanes == k }.map { ($0, files[$0]) }, dbPath: wh.db.path,
+                            immutable: noWAL, tickets: tickets)
             }
             for w in workers { w.start() }
             var next = 0
             while next < files.count {
                 let r = try workers[next % lanes].results.pop().get()
-                if r.last { next += 1 }
+                defer { if r.last { next += 1; tickets.written() } }
                 let f = r.file
                 report.rowsIn += r.rowsIn
                 wh.progress.update(stage: "clean", item: f.name, rows: report.rowsIn, since: started)
@@ -378,8 +382,10 @@ final class CleanedFile: @unchecked Sendable {
 /// Reads and parses raw files on its own thread and read-only connection, in the given order.
 final class CleanWorker: @unchecked Sendable {
     let stage: CleanStage
-    let files: [CleanStage.FileRow]
+    /// The files this worker parses, with their places in the writing order.
+    let files: [(Int, CleanStage.FileRow)]
     let dbPath: String
+    let tickets: FileTickets
     /// One piece waiting per worker: a piece holds up to a file's folded orders.
     let results = BlockingQueue<Result<CleanedFile, Error>>(capacity: 1)
 
@@ -392,8 +398,9 @@ final class CleanWorker: @unchecked Sendable {
     /// Opens the file immutable (no locks): a scratch file whose writer does not use the WAL.
     let immutable: Bool
 
-    init(stage: CleanStage, files: [CleanStage.FileRow], dbPath: String, immutable: Bool) {
+    init(stage: CleanStage, files: [(Int, CleanStage.FileRow)], dbPath: String, immutable: Bool, tickets: FileTickets) {
         self.immutable = immutable
+        self.tickets = tickets
         self.stage = stage
         self.files = files
         self.dbPath = dbPath
@@ -404,13 +411,39 @@ final class CleanWorker: @unchecked Sendable {
         let t = Thread { [self] in
             do {
                 let db = try Database(path: dbPath, readOnly: true, immutable: immutable)
-                for f in files { try stage.parseFile(f, db: db) { results.push(.success($0)) } }
+                for (place, f) in files {
+                    tickets.wait(for: place)
+                    try stage.parseFile(f, db: db) { results.push(.success($0)) }
+                }
             } catch {
                 results.push(.failure(error))
             }
         }
         t.stackSize = 8 << 20
         t.start()
+    }
+}
+
+/// Files parsed ahead of the writer, at most `ahead` of them counting the one being written:
+/// file i may be parsed once the writer has written files up to i - ahead. Granted in file order
+/// (a worker waits for its next file only), so the file the writer needs is always granted.
+final class FileTickets: @unchecked Sendable {
+    private let ahead: Int
+    private var done = 0
+    private let cond = NSCondition()
+    init(ahead: Int) { self.ahead = ahead }
+
+    func wait(for place: Int) {
+        cond.lock()
+        while place >= done + ahead { cond.wait() }
+        cond.unlock()
+    }
+
+    func written() {
+        cond.lock()
+        done += 1
+        cond.broadcast()
+        cond.unlock()
     }
 }
 
