@@ -299,7 +299,7 @@ public struct JoinStage {
     }
 
     /// Incremental: only the components (customers) that new or replaced rows touch are rebuilt:
-    /// their nodes, orders and follows are gathered through int_nodes and int_links, re-linked, and
+    /// their nodes, orders and follows are gathered through int_nodes and their groups, re-linked, and
     /// their int_* rows replaced. A first run, a full clean, or a changed salt or rule set rebuilds all.
     public func run(runID: String) throws -> StageReport {
         let started = Date()
@@ -317,13 +317,14 @@ public struct JoinStage {
         func dropForFullJoin() throws {
             try db.execute("""
                 DROP TABLE IF EXISTS int_customers; DROP TABLE IF EXISTS int_purchases; DROP TABLE IF EXISTS int_fans;
-                DROP TABLE IF EXISTS int_nodes; DROP TABLE IF EXISTS int_order_component; DROP TABLE IF EXISTS int_follow_component;
+                DROP TABLE IF EXISTS int_nodes; DROP TABLE IF EXISTS int_order_group; DROP TABLE IF EXISTS int_follow_group;
+                DROP TABLE IF EXISTS int_groups;
                 """)
             try wh.createSchema()
             // Bulk load without secondary indexes; they are built once at the end (sorting is
             // far cheaper than a million random B-tree inserts).
             try db.execute("""
-                DROP INDEX int_order_component_c; DROP INDEX int_follow_component_c;
+                DROP INDEX int_order_group_g; DROP INDEX int_follow_group_g;
                 DROP INDEX int_fans_component; DROP INDEX int_fans_day;
                 """)
             try wh.setMeta("next_component", "0")
@@ -350,6 +351,7 @@ public struct JoinStage {
                 try db.execute("""
                     CREATE TEMP TABLE IF NOT EXISTS j_seed(node TEXT PRIMARY KEY) WITHOUT ROWID; DELETE FROM j_seed;
                     CREATE TEMP TABLE IF NOT EXISTS j_comp(component INTEGER PRIMARY KEY); DELETE FROM j_comp;
+                    CREATE TEMP TABLE IF NOT EXISTS j_groups(grp INTEGER PRIMARY KEY); DELETE FROM j_groups;
                     CREATE TEMP TABLE IF NOT EXISTS j_orders(ref INTEGER PRIMARY KEY); DELETE FROM j_orders;
                     CREATE TEMP TABLE IF NOT EXISTS j_follows(ref INTEGER PRIMARY KEY); DELETE FROM j_follows;
                     INSERT INTO j_orders SELECT rowid FROM stg_orders WHERE seq > \(lastSeq!);
@@ -370,15 +372,23 @@ public struct JoinStage {
                     }
                 }
                 // Affected components: those of the seeds and of replaced observations; then every
-                // order and follow of those components is linked again. (A node that no row carries
-                // any more keeps pointing at a retired component id: ids are never reused.)
+                // order and follow of those components (of their groups) is linked again. Nodes,
+                // orders and follows carry a group, and a group belongs to a component: its row in
+                // int_groups, else the component of its own id. A re-linked group whose rows stay
+                // together only changes its row in int_groups; new rows and rows of a group that
+                // splits are written with their new component's id as their group. (A node that no
+                // row carries any more keeps its group: at worst it makes a component affected
+                // for nothing; ids are never reused.)
                 try db.execute("""
-                    INSERT OR IGNORE INTO j_comp SELECT component FROM int_nodes WHERE node IN (SELECT node FROM j_seed);
-                    INSERT OR IGNORE INTO j_comp SELECT component FROM int_order_component WHERE ref IN (SELECT rowid_replaced FROM stg_replaced);
-                    INSERT OR IGNORE INTO j_orders SELECT ref FROM int_order_component WHERE component IN (SELECT component FROM j_comp);
-                    INSERT OR IGNORE INTO j_follows SELECT ref FROM int_follow_component WHERE component IN (SELECT component FROM j_comp);
-                    DELETE FROM int_order_component WHERE ref IN (SELECT ref FROM j_orders) OR ref IN (SELECT rowid_replaced FROM stg_replaced);
-                    DELETE FROM int_follow_component WHERE ref IN (SELECT ref FROM j_follows);
+                    INSERT OR IGNORE INTO j_comp SELECT COALESCE(g.component, n.grp) FROM int_nodes n LEFT JOIN int_groups g ON g.grp = n.grp
+                      WHERE n.node IN (SELECT node FROM j_seed);
+                    INSERT OR IGNORE INTO j_comp SELECT COALESCE(g.component, o.grp) FROM int_order_group o LEFT JOIN int_groups g ON g.grp = o.grp
+                      WHERE o.ref IN (SELECT rowid_replaced FROM stg_replaced);
+                    INSERT OR IGNORE INTO j_groups SELECT grp FROM int_groups WHERE component IN (SELECT component FROM j_comp);
+                    INSERT OR IGNORE INTO j_groups SELECT component FROM j_comp WHERE component NOT IN (SELECT grp FROM int_groups);
+                    INSERT OR IGNORE INTO j_orders SELECT ref FROM int_order_group WHERE grp IN (SELECT grp FROM j_groups);
+                    INSERT OR IGNORE INTO j_follows SELECT ref FROM int_follow_group WHERE grp IN (SELECT grp FROM j_groups);
+                    DELETE FROM int_order_group WHERE ref IN (SELECT rowid_replaced FROM stg_replaced);
                     DELETE FROM int_customers WHERE customer_id IN (SELECT component FROM j_comp);
                     DELETE FROM int_purchases WHERE customer_id IN (SELECT component FROM j_comp);
                     DELETE FROM int_fans WHERE component IN (SELECT component FROM j_comp);
@@ -390,7 +400,8 @@ public struct JoinStage {
             }
             phase(full ? "full rebuild" : "affected components")
 
-            let customersRebuilt = try link(orderWhere: orderWhere, followWhere: followWhere, immutableReader: noWAL, report: &report, phase: phase)
+            let customersRebuilt = try link(orderWhere: orderWhere, followWhere: followWhere, keepGroups: !full, immutableReader: noWAL,
+                                            report: &report, phase: phase)
             if full { try wh.createSchema() }   // the secondary indexes dropped for the bulk load
             phase("indexes")
             try db.execute("DELETE FROM stg_replaced")
@@ -428,10 +439,12 @@ extension JoinStage {
     }
 
     /// Links the orders and follows selected by the two conditions into components and writes their
-    /// int_nodes, int_order_component, int_follow_component, int_purchases, int_customers and int_fans
+    /// int_nodes, int_order_group, int_follow_group, int_groups, int_purchases, int_customers and int_fans
     /// rows. Per identity it keeps a few integers and the key bytes; per order and follow, integers.
+    /// `keepGroups`: the rows read have groups already (an incremental run): only new rows, rows of
+    /// groups that split and nodes whose group no longer leads to their component are written.
     /// `immutableReader`: the details reader opens the file immutable (a writer without the WAL).
-    func link(orderWhere: String, followWhere: String, immutableReader: Bool, report: inout StageReport,
+    func link(orderWhere: String, followWhere: String, keepGroups: Bool, immutableReader: Bool, report: inout StageReport,
               phase: (String) -> Void) throws -> (customers: Int, identities: Int) {
         let p = wh.pipeline
         let db = wh.db
@@ -469,7 +482,10 @@ extension JoinStage {
             return key.withUnsafeBufferPointer { g.node(kind, $0) }
         }
         // Identity links from every order, qualifying or not.
-        let st = try db.prepare("SELECT rowid, platform, order_id, buyer, phones, pay_ts, net_fen, is_test FROM stg_orders WHERE \(orderWhere)")
+        // The group each order has (incremental): -1 for a new one.
+        var orderGroup: [Int] = []
+        let groupColumn = keepGroups ? "COALESCE((SELECT grp FROM int_order_group WHERE ref = stg_orders.rowid), -1)" : "-1"
+        let st = try db.prepare("SELECT rowid, platform, order_id, buyer, phones, pay_ts, net_fen, is_test, \(groupColumn) FROM stg_orders WHERE \(orderWhere)")
         while try st.step() {
             let rowid = st.int(0)
             if let last = orderRowid.last, last >= rowid { rowidsAscending = false }
@@ -499,22 +515,27 @@ extension JoinStage {
             }
             orderRowid.append(rowid)
             orderNode.append(first)
+            if keepGroups { orderGroup.append(st.int(8)) }
         }
         st.reset()
         phase("read orders")
 
         // Follows in file order; per openid its earliest follow (the first record of that time).
-        var followRowid: [Int] = [], followNode: [Int32] = []
+        var followRowid: [Int] = [], followNode: [Int32] = [], followGroup: [Int] = []
         followRowid.reserveCapacity(followCount)
         followNode.reserveCapacity(followCount)
         var fanOfNode: [Int32: Int32] = [:]
         var fanNode: [Int32] = [], fanTs: [Int] = [], fanRowid: [Int] = []
-        let follows = try db.prepare("SELECT rowid, openid, unionid, mobile, follow_ts FROM stg_follow_records WHERE \(followWhere) ORDER BY file_id, line")
+        let followGroupColumn = keepGroups ? "COALESCE((SELECT grp FROM int_follow_group WHERE ref = stg_follow_records.rowid), -1)" : "-1"
+        let follows = try db.prepare("""
+            SELECT rowid, openid, unionid, mobile, follow_ts, \(followGroupColumn) FROM stg_follow_records WHERE \(followWhere) ORDER BY file_id, line
+            """)
         while try follows.step() {
             let rowid = follows.int(0)
             let node = g.node(.openid, follows.bytes(1))
             followRowid.append(rowid)
             followNode.append(node)
+            if keepGroups { followGroup.append(follows.int(5)) }
             if !follows.isNull(2) { g.union(node, g.node(.unionid, follows.bytes(2))) }
             if !follows.isNull(3), let m = Self.phoneNumber(follows.bytes(3)) { g.union(node, g.phone(m)) }
             guard let t = follows.intOrNil(4) else { continue }
@@ -599,6 +620,19 @@ extension JoinStage {
                                    immutable: immutableReader)
         defer { _ = details.wait() }
 
+        // Incremental: the component each re-linked group's rows now belong to, or -1 when they
+        // went to several (a replaced observation took a link away): such a group's rows are
+        // written again under their new component's id.
+        var groupComponent: [Int: Int] = [:]
+        func place(_ group: Int, _ node: Int32) {
+            guard group >= 0 else { return }
+            let c = base + Int(component(node))
+            if let known = groupComponent[group] { if known != c { groupComponent[group] = -1 } } else { groupComponent[group] = c }
+        }
+        for k in orderGroup.indices { place(orderGroup[k], orderNode[k]) }
+        for k in followGroup.indices { place(followGroup[k], followNode[k]) }
+        func keeps(_ group: Int) -> Bool { group >= 0 && groupComponent[group]! >= 0 }
+
         // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
         do {
             let sorted = UnsafeMutableBufferPointer<Int32>.allocate(capacity: nodeCount)
@@ -615,12 +649,22 @@ extension JoinStage {
                 part.sort { graph.less($0, $1) }
             }
             let insertNode = try db.prepare("INSERT OR REPLACE INTO int_nodes VALUES(?,?)")
+            // A stored node stays when its group leads to its component after this run.
+            let stored = try db.prepare("SELECT n.grp, COALESCE(g.component, n.grp) FROM int_nodes n LEFT JOIN int_groups g ON g.grp = n.grp WHERE n.node = ?")
             var text: [UInt8] = []
             for i in sorted {
                 text.removeAll(keepingCapacity: true)
                 g.appendString(i, to: &text)
+                let c = base + Int(component(i))
+                if keepGroups {
+                    text.withUnsafeBufferPointer { stored.bindBytes($0, at: 1) }
+                    let found = try stored.step()
+                    let leadsTo = found ? (groupComponent[stored.int(0)].flatMap { $0 >= 0 ? $0 : nil } ?? stored.int(1)) : -1
+                    stored.reset()
+                    if leadsTo == c { continue }
+                }
                 text.withUnsafeBufferPointer { insertNode.bindBytes($0, at: 1) }
-                insertNode.bindInt(base + Int(component(i)), at: 2)
+                insertNode.bindInt(c, at: 2)
                 try insertNode.step()
                 insertNode.reset()
             }
@@ -630,19 +674,23 @@ extension JoinStage {
         // still has the component and purchase writes to overlap with.
         details.start()
         try wh.setMeta("next_component", String(base + Int(nextRelative)))
-        // Each order's and follow's component, from its first node.
-        func writeComponents(_ table: String, count: Int, rowid: (Int) -> Int, node: (Int) -> Int32) throws {
+        // Each order's and follow's group: its component's id, unless it keeps its group.
+        func writeGroups(_ table: String, count: Int, rowid: (Int) -> Int, node: (Int) -> Int32, keep: (Int) -> Bool) throws {
             let insert = try db.prepare("INSERT OR REPLACE INTO \(table) VALUES(?,?)")
-            for k in 0..<count {
+            for k in 0..<count where !keep(k) {
                 insert.bindInt(rowid(k), at: 1)
                 insert.bindInt(base + Int(component(node(k))), at: 2)
                 try insert.step()
                 insert.reset()
             }
         }
-        try writeComponents("int_order_component", count: orderRowid.count, rowid: { orderRowid[$0] }, node: { orderNode[$0] })
-        try writeComponents("int_follow_component", count: followRowid.count, rowid: { followRowid[$0] }, node: { followNode[$0] })
-        followRowid = []; followNode = []
+        try writeGroups("int_order_group", count: orderRowid.count, rowid: { orderRowid[$0] }, node: { orderNode[$0] },
+                        keep: { keepGroups && keeps(orderGroup[$0]) })
+        try writeGroups("int_follow_group", count: followRowid.count, rowid: { followRowid[$0] }, node: { followNode[$0] },
+                        keep: { keepGroups && keeps(followGroup[$0]) })
+        let moveGroup = try db.prepare("INSERT OR REPLACE INTO int_groups VALUES(?,?)")
+        for (group, c) in groupComponent where c >= 0 { try moveGroup.run([.int(group), .int(c)]) }
+        followRowid = []; followNode = []; followGroup = []; orderGroup = []; groupComponent = [:]
         phase("write nodes and links")
 
         // Purchases in primary key order (customer, order row): appends to the table's B-tree.

@@ -45,7 +45,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "9"
+    public static let schemaVersion = "10"
 
     public func createSchema() throws {
         try checkVersion()
@@ -89,11 +89,13 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS int_purchases(customer_id INTEGER NOT NULL, platform TEXT NOT NULL, stg_order_rowid INTEGER NOT NULL,
             pay_ts INTEGER NOT NULL, pay_day INTEGER NOT NULL, net_fen INTEGER NOT NULL,
             PRIMARY KEY(customer_id, stg_order_rowid)) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS int_nodes(node TEXT PRIMARY KEY, component INTEGER NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS int_order_component(ref INTEGER PRIMARY KEY, component INTEGER NOT NULL);
-        CREATE INDEX IF NOT EXISTS int_order_component_c ON int_order_component(component);
-        CREATE TABLE IF NOT EXISTS int_follow_component(ref INTEGER PRIMARY KEY, component INTEGER NOT NULL);
-        CREATE INDEX IF NOT EXISTS int_follow_component_c ON int_follow_component(component);
+        CREATE TABLE IF NOT EXISTS int_nodes(node TEXT PRIMARY KEY, grp INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS int_order_group(ref INTEGER PRIMARY KEY, grp INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS int_order_group_g ON int_order_group(grp);
+        CREATE TABLE IF NOT EXISTS int_follow_group(ref INTEGER PRIMARY KEY, grp INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS int_follow_group_g ON int_follow_group(grp);
+        CREATE TABLE IF NOT EXISTS int_groups(grp INTEGER PRIMARY KEY, component INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS int_groups_c ON int_groups(component);
         CREATE TABLE IF NOT EXISTS int_fans(openid_hash TEXT PRIMARY KEY, customer_id INTEGER, component INTEGER NOT NULL, first_follow_ts INTEGER NOT NULL,
             first_follow_day INTEGER NOT NULL, scene TEXT, qr_scene TEXT, qr_scene_str TEXT, fan_channel TEXT NOT NULL) WITHOUT ROWID;
         CREATE INDEX IF NOT EXISTS int_fans_component ON int_fans(component);
