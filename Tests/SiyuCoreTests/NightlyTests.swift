@@ -124,39 +124,33 @@ final class NightlyTests: XCTestCase {
     /// split, a link to one side of it, a merge of the two sides and a link through the older rows:
     /// each night equals a rebuild, with the customers counted by hand.
     func testGroupsFollowComponentsThroughMergesAndSplits() throws {
-        let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
         try writePipeline(["tmall": "t"])
-        func deliver(_ stamp: String, _ rows: [(String, String, String)]) throws {
-            let text = rows.enumerated().map { k, r in "\(r.0),\(r.1),10.00,交易成功,'1390000000\(r.2),2025-01-\(10 + k) 10:00:00,0\n" }.joined()
-            try (header + text).write(to: work.appendingPathComponent("t/ExportOrderList\(stamp).csv"), atomically: true, encoding: .utf8)
-        }
-        func customers() throws -> Int { try csv("customer_summary").count - 1 }
         let groups = { () throws -> Int in try Database(path: self.work.appendingPathComponent("w.sqlite").path, readOnly: true).scalarInt("SELECT count(*) FROM int_groups") }
         // 1: ann and bob share phone 1, bob also has phone 2; cat alone: two customers.
-        try deliver("202501200000", [("1", "ann", "1"), ("2", "bob", "1"), ("6", "bob", "2"), ("3", "cat", "3")])
+        try deliverTmall("202501200000", [("1", "ann", "1"), ("2", "bob", "1"), ("6", "bob", "2"), ("3", "cat", "3")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 2)
+        XCTAssertEqual(try customerCount(), 2)
         // 2: dan is new; cat buys with phone 2: cat's customer joins ann's and bob's.
-        try deliver("202501210000", [("4", "dan", "4"), ("7", "cat", "2")])
+        try deliverTmall("202501210000", [("4", "dan", "4"), ("7", "cat", "2")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 2)
+        XCTAssertEqual(try customerCount(), 2)
         XCTAssertEqual(try groups(), 2, "the two merged groups are remapped, their rows are not written again")
         // 3: order 2 re-exported with phone 5: ann (phone 1) parts from bob and cat.
-        try deliver("202501220000", [("2", "bob", "5")])
+        try deliverTmall("202501220000", [("2", "bob", "5")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 3)
+        XCTAssertEqual(try customerCount(), 3)
         // 4: fay buys with bob's new phone 5: only bob's side is linked again, so the group that
         // parted must not lead there with ann's order.
-        try deliver("202501225000", [("10", "fay", "5")])
+        try deliverTmall("202501225000", [("10", "fay", "5")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 3)
+        XCTAssertEqual(try customerCount(), 3)
         // 5: ann buys with phone 2: together again. 6: eve buys with phone 1, ann's older link.
-        try deliver("202501230000", [("8", "ann", "2")])
+        try deliverTmall("202501230000", [("8", "ann", "2")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 2)
-        try deliver("202501240000", [("9", "eve", "1")])
+        XCTAssertEqual(try customerCount(), 2)
+        try deliverTmall("202501240000", [("9", "eve", "1")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 2)
+        XCTAssertEqual(try customerCount(), 2)
         let summary = try csv("customer_summary").dropFirst()
         // Row k of a file is paid on 10+k January: dan on the 10th only; the others' orders 1, 2
         // (re-exported), 10, 8, 9 on the 10th, 7 on the 11th, 6 on the 12th, 3 on the 13th.
@@ -168,30 +162,35 @@ final class NightlyTests: XCTestCase {
     /// in, which was retired. A later order of that buyer links only itself: the retired
     /// component's own group, which moved on with its rows, is not linked again with it.
     func testANodeNoRowCarriesLinksNothingOld() throws {
-        let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
         try writePipeline(["tmall": "t"])
-        func deliver(_ stamp: String, _ rows: [(String, String, String)]) throws {
-            let text = rows.enumerated().map { k, r in "\(r.0),\(r.1),10.00,交易成功,'1390000000\(r.2),2025-01-\(10 + k) 10:00:00,0\n" }.joined()
-            try (header + text).write(to: work.appendingPathComponent("t/ExportOrderList\(stamp).csv"), atomically: true, encoding: .utf8)
-        }
-        func customers() throws -> Int { try csv("customer_summary").count - 1 }
         // ann —phone 1— xu —phone 3— bob: one customer.
-        try deliver("202501200000", [("1", "ann", "1"), ("2", "xu", "1"), ("3", "xu", "3"), ("4", "bob", "3")])
+        try deliverTmall("202501200000", [("1", "ann", "1"), ("2", "xu", "1"), ("3", "xu", "3"), ("4", "bob", "3")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 1)
+        XCTAssertEqual(try customerCount(), 1)
         // ann buys again with phone 5: the component is linked again under a new id.
-        try deliver("202501210000", [("5", "ann", "5")])
+        try deliverTmall("202501210000", [("5", "ann", "5")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 1)
+        XCTAssertEqual(try customerCount(), 1)
         // xu's two orders were yu's: ann, bob and yu part; no row carries xu any more.
-        try deliver("202501220000", [("2", "yu", "9"), ("3", "yu", "8")])
+        try deliverTmall("202501220000", [("2", "yu", "9"), ("3", "yu", "8")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 3)
+        XCTAssertEqual(try customerCount(), 3)
         // xu buys: a fourth customer; ann keeps both her orders.
-        try deliver("202501230000", [("6", "xu", "6")])
+        try deliverTmall("202501230000", [("6", "xu", "6")])
         try nightEqualsFull()
-        XCTAssertEqual(try customers(), 4)
+        XCTAssertEqual(try customerCount(), 4)
     }
+
+    /// A Tmall export `t/ExportOrderList<stamp>.csv` of paid orders (id, buyer, last digit of the
+    /// phone 1390000000x), 10.00 each, row k paid on 10+k January 2025.
+    func deliverTmall(_ stamp: String, _ rows: [(String, String, String)]) throws {
+        let header = "订单编号,买家会员名,买家实际支付金额,订单状态,联系手机,订单付款时间 ,退款金额\n"
+        let text = rows.enumerated().map { k, r in "\(r.0),\(r.1),10.00,交易成功,'1390000000\(r.2),2025-01-\(10 + k) 10:00:00,0\n" }.joined()
+        try (header + text).write(to: work.appendingPathComponent("t/ExportOrderList\(stamp).csv"), atomically: true, encoding: .utf8)
+    }
+
+    /// Customers in the nightly warehouse's customer_summary.csv.
+    func customerCount() throws -> Int { try csv("customer_summary").count - 1 }
 
     /// p.toml with warehouse w.sqlite, output reports/, and one source per (kind, folder).
     func writePipeline(_ sources: [String: String]) throws {
