@@ -181,6 +181,31 @@ final class NightlyTests: XCTestCase {
         XCTAssertEqual(try customerCount(), 4)
     }
 
+    /// One openid's follow in two follower exports at the same time with different scenes: the
+    /// record of the export first in delivery order (by path) is the fan's, whichever arrived
+    /// first, as a rebuild ingests them (found by the stop-10 review: the night took the first
+    /// arrival).
+    func testTiedFollowsGoByDeliveryOrderNotArrival() throws {
+        try writePipeline(["tmall": "t", "followers": "f"])
+        try ("[[rule]]\nchannel = \"store_qr\"\non = [\"follow\"]\ncontains = [\"store_qr\"]\n")
+            .write(to: work.appendingPathComponent("rules.toml"), atomically: true, encoding: .utf8)
+        let toml = try String(contentsOf: work.appendingPathComponent("p.toml"), encoding: .utf8)
+            + String(contentsOf: work.appendingPathComponent("rules.toml"), encoding: .utf8)
+        try toml.write(to: work.appendingPathComponent("p.toml"), atomically: true, encoding: .utf8)
+        try deliverTmall("202501200000", [("1", "ann", "1")])
+        let header = "subscribe,openid,unionid,subscribe_time,subscribe_scene,qr_scene,qr_scene_str,mobile\n"
+        try (header + "1,o1,,1736300000,ADD_SCENE_QR_CODE,0,store_qr_01,13900000001\n")
+            .write(to: work.appendingPathComponent("f/followers_20250120.csv"), atomically: true, encoding: .utf8)
+        try nightEqualsFull()
+        XCTAssertTrue(try csv("fan_conversion").contains { $0[1] == "store_qr" })
+        // Arrives later, sorts first: its scene (no QR code) is the follow's now.
+        try (header + "1,o1,,1736300000,ADD_SCENE_SEARCH,0,,13900000001\n")
+            .write(to: work.appendingPathComponent("f/export_followers_20250201.csv"), atomically: true, encoding: .utf8)
+        try nightEqualsFull()
+        let channels = try csv("fan_conversion").dropFirst().map { $0[1] }
+        XCTAssertFalse(channels.contains("store_qr"), "\(channels)")
+    }
+
     /// A Tmall export `t/ExportOrderList<stamp>.csv` of paid orders (id, buyer, last digit of the
     /// phone 1390000000x), 10.00 each, row k paid on 10+k January 2025.
     func deliverTmall(_ stamp: String, _ rows: [(String, String, String)]) throws {

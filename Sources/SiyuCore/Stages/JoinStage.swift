@@ -520,7 +520,19 @@ extension JoinStage {
         st.reset()
         phase("read orders")
 
-        // Follows in file order; per openid its earliest follow (the first record of that time).
+        // Follows in delivery order; per openid its earliest follow (the first record of that time).
+        // Delivery order is how a rebuild ingests the files (the pipeline's sources in order, each
+        // source's files by path), not arrival order (file_id), so that a tie between two records
+        // of one openid at one time goes the same way in a nightly warehouse and in a rebuild.
+        try db.execute("CREATE TEMP TABLE IF NOT EXISTS j_file_rank(file_id INTEGER PRIMARY KEY, rank INTEGER NOT NULL); DELETE FROM j_file_rank;")
+        do {
+            let paths = try wh.currentPaths()
+            let sourceIndex = Dictionary(p.sources.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let files = try db.prepare("SELECT file_id, source, path FROM raw_files WHERE kind = 'followers'").rows { ($0.int(0), $0.text(1), $0.text(2)) }
+            func key(_ f: (Int, String, String)) -> (Int, String, Int) { (sourceIndex[f.1] ?? Int.max, Pipeline.deliveryKey(paths[f.0]?.first ?? f.2), f.0) }
+            let rank = try db.prepare("INSERT INTO j_file_rank VALUES(?,?)")
+            for (r, f) in files.sorted(by: { key($0) < key($1) }).enumerated() { try rank.run([.int(f.0), .int(r)]) }
+        }
         var followRowid: [Int] = [], followNode: [Int32] = [], followGroup: [Int] = []
         followRowid.reserveCapacity(followCount)
         followNode.reserveCapacity(followCount)
@@ -528,7 +540,8 @@ extension JoinStage {
         var fanNode: [Int32] = [], fanTs: [Int] = [], fanRowid: [Int] = []
         let followGroupColumn = keepGroups ? "COALESCE((SELECT grp FROM int_follow_group WHERE ref = stg_follow_records.rowid), -1)" : "-1"
         let follows = try db.prepare("""
-            SELECT rowid, openid, unionid, mobile, follow_ts, \(followGroupColumn) FROM stg_follow_records WHERE \(followWhere) ORDER BY file_id, line
+            SELECT rowid, openid, unionid, mobile, follow_ts, \(followGroupColumn) FROM stg_follow_records WHERE \(followWhere)
+            ORDER BY (SELECT rank FROM j_file_rank WHERE j_file_rank.file_id = stg_follow_records.file_id), line
             """)
         while try follows.step() {
             let rowid = follows.int(0)
