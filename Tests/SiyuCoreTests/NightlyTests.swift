@@ -206,6 +206,19 @@ final class NightlyTests: XCTestCase {
         XCTAssertFalse(channels.contains("store_qr"), "\(channels)")
     }
 
+    /// Two buyer nicks that Unicode calls equivalent but that differ in code points (a CJK
+    /// compatibility ideograph and its unified form; Hangul composed and decomposed) are two
+    /// accounts' texts, in a night as in a rebuild (found by this stop's review: the rebuild
+    /// merged them, the night did not).
+    func testLookAlikeNicksInTwoNightsAreTwoAccounts() throws {
+        try writePipeline(["tmall": "t"])
+        try deliverTmall("202501200000", [("1", "\u{8C48}x", "1"), ("2", "\u{AE40}y", "3")])
+        try nightEqualsFull()
+        try deliverTmall("202501210000", [("3", "\u{F900}x", "2"), ("4", "\u{1100}\u{1175}\u{11B7}y", "4")])
+        try nightEqualsFull()
+        XCTAssertEqual(try customerCount(), 4)
+    }
+
     /// A Tmall export `t/ExportOrderList<stamp>.csv` of paid orders (id, buyer, last digit of the
     /// phone 1390000000x), 10.00 each, row k paid on 10+k January 2025.
     func deliverTmall(_ stamp: String, _ rows: [(String, String, String)]) throws {

@@ -5,9 +5,9 @@ import Logging
 /// entry per node, so a graph of millions of identities stays compact.
 /// A key is the part of a node's string form after its kind prefix (`acct:<platform>:<buyer>`,
 /// `openid:<id>`, `order:<platform>:<id>`, `phone:<11 digits>`, `unionid:<id>`). Keys are equal
-/// when Swift's `String` says so (canonical equivalence): they are interned by their NFC bytes,
-/// and compared by them too, which is how `String` orders. A node's string form keeps the
-/// spelling first seen. Phone nodes keep their number.
+/// when their text is the same code point for code point (their UTF-8 bytes), and ordered by
+/// code points, as SQLite (which stores the nodes of a nightly run) compares them: no Unicode
+/// normalisation, so no spelling depends on which file came first. Phone nodes keep their number.
 struct IdentityGraph {
     /// Kinds in the order their string forms sort ("acct:" < "openid:" < "order:" < "phone:" < "unionid:").
     enum Kind: UInt8 { case acct = 0, openid, order, phone, unionid }
@@ -19,12 +19,10 @@ struct IdentityGraph {
     /// High hash bits of each node, to skip most key comparisons while probing.
     private var tags: [UInt32] = []
     private var parent: [Int32] = []
-    /// Each key: its length (LEB128), then its NFC UTF-8 bytes.
+    /// Each key: its length (LEB128), then its UTF-8 bytes.
     private var arena: [UInt8] = []
     /// Open addressing over node indexes (-1: empty); linear probing.
     private var slots: [Int32] = []
-    /// The first-seen spelling of nodes whose key is not in NFC (rare).
-    private var spelled: [Int32: [UInt8]] = [:]
 
     init(capacity: Int) {
         kinds.reserveCapacity(capacity)
@@ -62,7 +60,7 @@ struct IdentityGraph {
 
     static func hash(phone: UInt64) -> UInt64 { mix(phone ^ 0x2545_f491_4f6c_dd1d) }
 
-    /// The NFC key bytes of node `i` (not a phone).
+    /// The key bytes of node `i` (not a phone).
     @inline(__always) func withKey<R>(_ i: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
         arena.withUnsafeBufferPointer { a in
             var at = Int(payload[Int(i)]), length = 0, shift = 0
@@ -130,21 +128,6 @@ struct IdentityGraph {
         let h = Self.hash(kind, key)
         let (slot, found) = probe(kind, key, h)
         if let found { return found }
-        // Not found as spelled: a key that is not NFC may be another spelling of a known key.
-        if key.contains(where: { $0 >= 0x80 }) {
-            let string = String(decoding: key, as: UTF8.self)
-            let nfc = Array(string._nfcCodeUnits)
-            if !nfc.elementsEqual(key) {
-                return nfc.withUnsafeBufferPointer { n in
-                    let h2 = Self.hash(kind, n)
-                    let (slot2, found2) = probe(kind, n, h2)
-                    if let found2 { return found2 }
-                    let i = append(kind, key: n, hash: h2, slot: slot2)
-                    spelled[i] = Array(string.utf8)
-                    return i
-                }
-            }
-        }
         return append(kind, key: key, hash: h, slot: slot)
     }
 
@@ -183,7 +166,7 @@ struct IdentityGraph {
         if ra != rb { if ra < rb { parent[Int(rb)] = ra } else { parent[Int(ra)] = rb } }
     }
 
-    /// String order of two nodes' string forms (kind prefix, then key), as `String` orders them.
+    /// Order of two nodes' string forms (kind prefix, then key) by code points (UTF-8 bytes).
     func less(_ a: Int32, _ b: Int32) -> Bool {
         let ka = kinds[Int(a)], kb = kinds[Int(b)]
         if ka != kb { return ka.rawValue < kb.rawValue }
@@ -197,12 +180,11 @@ struct IdentityGraph {
         }
     }
 
-    /// Appends node `i`'s string form (as first spelled) to `out`.
+    /// Appends node `i`'s string form to `out`.
     func appendString(_ i: Int32, to out: inout [UInt8]) {
         let k = kinds[Int(i)]
         out.append(contentsOf: Self.prefixes[Int(k.rawValue)].utf8)
         if k == .phone { out.append(contentsOf: String(payload[Int(i)]).utf8); return }
-        if let s = spelled[i] { out.append(contentsOf: s); return }
         withKey(i) { out.append(contentsOf: $0) }
     }
 
