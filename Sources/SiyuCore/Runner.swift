@@ -46,14 +46,17 @@ public struct Runner {
         if let stale = lock.staleHolder {
             logger.warning("a previous run did not finish; its lock was stale and is taken over", metadata: ["previous": "\(stale)"])
         }
+        // A warehouse reached through a symbolic link (say, on a bigger disk) is rebuilt where it
+        // really is, and the link stays.
+        let real = Self.resolvingLinks(path)
         guard full else {
             // A rebuild killed half-way left its file beside the warehouse: no run is using it (we hold the lock).
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + ".rebuild" + suffix) }
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: real + ".rebuild" + suffix) }
             return try execute(stages, in: Warehouse(pipeline: pipeline, logger: logger, path: path), command: command, warehouse: path)
         }
         // A full rebuild is built beside the warehouse and takes its place only when it has
         // finished: killed or failed half-way, it leaves the old warehouse as it was.
-        let target = path + ".rebuild"
+        let target = real + ".rebuild"
         func remove(_ p: String, _ suffixes: [String]) { for s in suffixes { try? FileManager.default.removeItem(atPath: p + s) } }
         remove(target, ["", "-wal", "-shm"])
         let result: (reports: [StageReport], exit: ExitCode, unreported: Int)
@@ -76,11 +79,18 @@ public struct Runner {
             throw SiyuError.input(file: target, line: nil, column: nil, message: "the rebuilt warehouse could not be written to disk (errno \(errno)); the old warehouse is unchanged; check the disk and run again")
         }
         close(fd)
-        remove(path, ["-wal", "-shm"])
-        if rename(target, path) != 0 {
-            throw SiyuError.input(file: path, line: nil, column: nil, message: "the rebuilt warehouse \(target) could not replace \(path) (errno \(errno)); move it there by hand")
+        remove(real, ["-wal", "-shm"])
+        if rename(target, real) != 0 {
+            throw SiyuError.input(file: real, line: nil, column: nil, message: "the rebuilt warehouse \(target) could not replace \(real) (errno \(errno)); move it there by hand")
         }
         return result
+    }
+
+    /// `path` with symbolic links resolved (itself when it is not a link or does not exist yet).
+    static func resolvingLinks(_ path: String) -> String {
+        guard let real = realpath(path, nil) else { return path }
+        defer { free(real) }
+        return String(cString: real)
     }
 
     /// The stages on one open warehouse. `previous`: the warehouse a rebuild replaces (its run

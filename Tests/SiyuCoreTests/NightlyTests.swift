@@ -219,6 +219,27 @@ final class NightlyTests: XCTestCase {
         XCTAssertEqual(try customerCount(), 4)
     }
 
+    /// A warehouse reached through a symbolic link (moved to a bigger disk) is rebuilt where it
+    /// really is: the link stays a link and its target gets the new warehouse (found by this
+    /// stop's review: the rebuild replaced the link with a file and left the target stale).
+    func testRebuildThroughASymlinkKeepsTheLink() throws {
+        try writePipeline(["tmall": "t"])
+        try deliverTmall("202501200000", [("1", "ann", "1")])
+        let disk = work.appendingPathComponent("disk")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        _ = try TestSupport.siyu(["run", "--quiet", "--pipeline", "p.toml", "--warehouse", "disk/w.sqlite"], cwd: work)
+        try FileManager.default.createSymbolicLink(atPath: work.appendingPathComponent("w.sqlite").path, withDestinationPath: disk.appendingPathComponent("w.sqlite").path)
+        try deliverTmall("202501210000", [("2", "bob", "2")])
+        let r = try TestSupport.siyu(["run", "--quiet", "--full", "--pipeline", "p.toml"], cwd: work)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let link = work.appendingPathComponent("w.sqlite").path
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: link), disk.appendingPathComponent("w.sqlite").path)
+        let db = try Database(path: disk.appendingPathComponent("w.sqlite").path, readOnly: true)
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM siyu_runs"), 2, "the run history is carried over into the target")
+        XCTAssertEqual(try db.scalarInt("SELECT count(*) FROM int_customers"), 2, "the target holds the rebuild")
+        XCTAssertEqual(try customerCount(), 2)
+    }
+
     /// A Tmall export `t/ExportOrderList<stamp>.csv` of paid orders (id, buyer, last digit of the
     /// phone 1390000000x), 10.00 each, row k paid on 10+k January 2025.
     func deliverTmall(_ stamp: String, _ rows: [(String, String, String)]) throws {
