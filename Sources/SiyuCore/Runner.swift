@@ -49,16 +49,15 @@ public struct Runner {
         // A warehouse reached through a symbolic link (say, on a bigger disk) is rebuilt where it
         // really is, and the link stays.
         let real = Self.resolvingLinks(path)
+        let target = real + ".rebuild"
+        func remove(_ p: String, _ suffixes: [String]) { for s in suffixes { try? FileManager.default.removeItem(atPath: p + s) } }
+        // A rebuild killed half-way left its file beside the warehouse: no run is using it (we hold the lock).
+        remove(target, ["", "-wal", "-shm"])
         guard full else {
-            // A rebuild killed half-way left its file beside the warehouse: no run is using it (we hold the lock).
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: real + ".rebuild" + suffix) }
             return try execute(stages, in: Warehouse(pipeline: pipeline, logger: logger, path: path), command: command, warehouse: path)
         }
         // A full rebuild is built beside the warehouse and takes its place only when it has
         // finished: killed or failed half-way, it leaves the old warehouse as it was.
-        let target = real + ".rebuild"
-        func remove(_ p: String, _ suffixes: [String]) { for s in suffixes { try? FileManager.default.removeItem(atPath: p + s) } }
-        remove(target, ["", "-wal", "-shm"])
         let result: (reports: [StageReport], exit: ExitCode, unreported: Int)
         do {
             // The warehouse object lives only inside this call: closed (and checkpointed) when it returns.

@@ -42,7 +42,10 @@ public struct CleanStage {
         /// Observation order for "newest observation wins": export time, then delivery order (the
         /// path, as a full rebuild's globs list it), never arrival order, so that a nightly
         /// warehouse and a rebuild pick the same observation.
-        var obs: String { exportKey + "/" + Pipeline.deliveryKey(path) }
+        var obs: String { Self.observation(exportKey: exportKey, path: path) }
+
+        /// The observation key of a file with this export time (or "") found at `path`.
+        static func observation(exportKey: String, path: String) -> String { exportKey + "/" + Pipeline.deliveryKey(path) }
     }
 
     public static func mapStatus(_ raw: String, paidFen: Int, refundFen: Int, paid: Bool) -> String {
@@ -129,7 +132,7 @@ public struct CleanStage {
             var obsOfFile: [Int: String] = [:]
             if !full {
                 for (id, key, path) in try wh.db.prepare("SELECT file_id, COALESCE(export_key, ''), path FROM raw_files").rows([], { ($0.int(0), $0.text(1), $0.text(2)) }) {
-                    obsOfFile[id] = key + "/" + Pipeline.deliveryKey(paths[id]?.first ?? path)
+                    obsOfFile[id] = FileRow.observation(exportKey: key, path: paths[id]?.first ?? path)
                 }
             }
             // Orders per (file, platform, status), kept in step with stg_orders for data_quality and the report.

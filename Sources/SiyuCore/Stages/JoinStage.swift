@@ -626,7 +626,9 @@ extension JoinStage {
         }
         for k in orderGroup.indices { place(orderGroup[k], orderNode[k]) }
         for k in followGroup.indices { place(followGroup[k], followNode[k]) }
-        func keeps(_ group: Int) -> Bool { group >= 0 && groupComponent[group]! >= 0 }
+        /// The component a re-linked group is in after this run (nil: not re-linked, or parted).
+        func movedTo(_ group: Int) -> Int? { groupComponent[group].flatMap { $0 >= 0 ? $0 : nil } }
+        func keeps(_ group: Int) -> Bool { movedTo(group) != nil }
 
         // int_nodes in key order (appends to its B-tree): nodes sorted by string form, one kind per task.
         do {
@@ -654,7 +656,7 @@ extension JoinStage {
                 if keepGroups {
                     text.withUnsafeBufferPointer { stored.bindBytes($0, at: 1) }
                     let found = try stored.step()
-                    let leadsTo = found ? (groupComponent[stored.int(0)].flatMap { $0 >= 0 ? $0 : nil } ?? stored.int(1)) : -1
+                    let leadsTo = found ? movedTo(stored.int(0)) ?? stored.int(1) : -1
                     stored.reset()
                     if leadsTo == c { continue }
                 }

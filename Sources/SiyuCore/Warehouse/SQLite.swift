@@ -38,17 +38,14 @@ public final class Database {
         handle = db
         self.path = path
         sqlite3_busy_timeout(db, 5000)
-        if immutable {
-            try execute("PRAGMA cache_size=-32768")
-            return
-        }
+        try execute("PRAGMA cache_size=-32768")   // 32 MiB per connection
+        if immutable { return }
         try execute("PRAGMA journal_mode=WAL")
         try execute("PRAGMA synchronous=NORMAL")
         // Checkpoint when the last connection closes, not after every stage: a page that several
         // stages of one run touch is copied into the database once.
         try execute("PRAGMA wal_autocheckpoint=262144")
         try execute("PRAGMA temp_store=MEMORY")
-        try execute("PRAGMA cache_size=-32768")   // 32 MiB per connection
         try execute("PRAGMA foreign_keys=OFF")
     }
 
@@ -209,7 +206,8 @@ extension Database {
     /// runs `body` with the rollback journal in memory and no fsync, so that a bulk load writes
     /// each page once instead of into the WAL and again when the WAL is checkpointed. Rollback
     /// still works (the journal keeps the pages that existed before the transaction, few in a new
-    /// file). No other connection may have the database open; WAL is back when `body` returns.
+    /// file). No other connection that takes locks may have the database open (immutable readers
+    /// take none); WAL is back when `body` returns.
     public func withoutWAL<T>(_ body: () throws -> T) throws -> T {
         try execute("PRAGMA journal_mode=MEMORY")
         try execute("PRAGMA synchronous=OFF")
