@@ -102,7 +102,9 @@ public struct Runner {
         let started = Date()
         var reports: [StageReport] = []
         var current: Stage?
-        var unreported = 0
+        // Rows quarantined by stages that committed in a run that did not finish (killed, or
+        // failed later): that run never said exit 2, so this one does, once.
+        let unreported = try pendingQuarantine(wh)
         var manifestText: String?
         func exitCode(_ rs: [StageReport]) -> ExitCode { rs.reduce(unreported) { $0 + $1.quarantined + $1.rejected.count } > 0 ? .quarantined : .success }
         func manifest(_ rs: [StageReport], failure: String? = nil, on: Warehouse = wh) throws -> String {
@@ -113,8 +115,6 @@ public struct Runner {
             for stage in stages {
                 current = stage
                 wh.logger[metadataKey: "stage"] = "\(stage.rawValue)"
-                // Known before the report, so that the manifest.json written with it says so.
-                if stage == .report || stage == stages.last, stages.contains(.ingest) { unreported = try unreportedQuarantine(wh, runID: runID) }
                 let r: StageReport
                 switch stage {
                 case .ingest: r = try IngestStage(wh).run(runID: runID)
@@ -137,12 +137,18 @@ public struct Runner {
         } catch {
             // A failed run is recorded too (siyu_runs, shown by status); manifest.json beside the
             // reports keeps describing the reports that are there.
-            let failure = "\(current?.rawValue ?? "?"): \(error)"
+            let failure = "\(current?.rawValue ?? "?"): \(ErrorText.describe(error))"
             if let record = try? previous.map({ try Warehouse(pipeline: pipeline, logger: logger, path: $0) }) ?? wh,
                let text = try? manifest(reports, failure: failure, on: record) {
                 try? record.db.transaction { try recordRun(record, runID: runID, started: started, command: command, exit: .failure, manifest: text) }
             }
-            throw error
+            // The error names its stage: a SQLite error gets it added, a system error is put into words.
+            let stageName = current?.rawValue ?? "?"
+            switch error {
+            case var e as SQLiteError: e.stage = stageName; throw e
+            case is SiyuError, is DecodeError, is StageFailure: throw error
+            default: throw StageFailure(stage: stageName, underlying: error)
+            }
         }
         wh.logger[metadataKey: "stage"] = nil
         let exit = exitCode(reports)
@@ -159,9 +165,7 @@ public struct Runner {
         let text = try manifestText ?? manifest(reports)
         // The run's record and "these quarantined rows have been reported" commit together.
         try wh.db.transaction {
-            if stages.contains(.ingest) {
-                try wh.setMeta("reported_file_id", String(try wh.db.scalarInt("SELECT COALESCE(max(file_id), 0) FROM raw_files")))
-            }
+            try wh.setMeta("pending_quarantine", "0")
             try recordRun(wh, runID: runID, started: started, command: command, exit: exit, manifest: text)
         }
         return (reports, exit, unreported)
@@ -172,14 +176,9 @@ public struct Runner {
             .run([.text(runID), .text(Warehouse.timestamp(started)), .text(Warehouse.timestamp(Date())), .text(command), .int(Int(exit.rawValue)), .text(manifest)])
     }
 
-    /// Rows quarantined at ingest by an earlier run that was killed after ingest committed: no run
-    /// has reported them yet (exit code 2 and the manifest), so this one does, once.
-    func unreportedQuarantine(_ wh: Warehouse, runID: String) throws -> Int {
-        let through = Int(try wh.meta("reported_file_id") ?? "0") ?? 0
-        let n = try wh.db.scalarInt("""
-            SELECT count(*) FROM raw_quarantine JOIN raw_files ON raw_files.file_id = raw_quarantine.file_id
-            WHERE raw_quarantine.stage = 'ingest' AND raw_files.file_id > ? AND raw_files.run_id <> ? AND \(try wh.activeFiles())
-            """, [.int(through), .text(runID)])
+    /// Rows quarantined by an earlier run whose end was never recorded (`Warehouse.notePendingQuarantine`).
+    func pendingQuarantine(_ wh: Warehouse) throws -> Int {
+        let n = Int(try wh.meta("pending_quarantine") ?? "0") ?? 0
         if n > 0 {
             wh.logger.warning("rows quarantined by an earlier run that did not finish", metadata: ["rows.quarantined": "\(n)"])
         }
@@ -205,3 +204,6 @@ public struct Runner {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// siyu's version (`siyu --version`, manifest.json).
+public let version = "0.11.0"

@@ -26,6 +26,25 @@ public enum Status {
                 previous = nil
             }
         }
+        let spans = try wh.sourceSpans()
+        if !spans.isEmpty {
+            out += "\nsources (first and last day of the files that count):\n"
+            let latest = spans.map(\.last).max() ?? 0
+            for s in spans {
+                out += "  \(s.source.padding(toLength: 14, withPad: " ", startingAt: 0)) \(CivilDate.iso(s.first)) .. \(CivilDate.iso(s.last))\(s.last < latest ? "  (ends before the others)" : "")\n"
+            }
+        }
+        // The report folder: published whole, or not (a run killed between writing and publishing).
+        if let (ran, dir) = try db.prepare("SELECT run_id, detail FROM siyu_stages WHERE stage='report'").rows([], { ($0.text(0), $0.text(1)) }).first {
+            let output = ReportFolder(output: dir.isEmpty ? wh.pipeline.output : dir)
+            let published = try wh.meta("report_published")
+            let current = output.published
+            if published == ran, current == (output.version(runID: ran) as NSString).lastPathComponent {
+                out += "\nreport: \(output.output)/index.html (run \(ran), published)\n"
+            } else {
+                out += "\nreport: NOT PUBLISHED: the last report (run \(ran)) was written but \(output.output) \(current.map { "still shows \($0)" } ?? "does not point at it"); run `siyu report` (or `siyu run`)\n"
+            }
+        }
         out += "\nfiles:\n"
         let paths = try wh.currentPaths()
         let files = try db.prepare("""

@@ -23,20 +23,30 @@ struct CommonOptions: ParsableArguments {
     @Flag(name: .long, help: "Debug logging.")
     var verbose = false
 
+    @Option(name: .long, help: ArgumentHelp("Let this source's globs match no file although its files counted before (a source being retired: its rows leave the report). Repeat for several.", valueName: "source"))
+    var allowMissing: [String] = []
+
     func makeLogger() -> Logger {
         var logger = Logger(label: "siyu") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = quiet ? .warning : (verbose ? .debug : .info)
         return logger
     }
 
-    func runner() throws -> Runner {
-        let p: Pipeline
-        do { p = try Pipeline.load(path: pipeline) } catch let e as SiyuError {
-            FileHandle.standardError.write(Data("siyu: \(e.description)\n".utf8))
-            throw ExitCode(SiyuCore.ExitCode.usage.rawValue)
+    /// The runner for the pipeline file. `forRun`: a stage will write (a salt that is no secret is
+    /// refused then; `status` only reads).
+    func runner(forRun: Bool = true) throws -> Runner {
+        func usage(_ message: String) -> ArgumentParser.ExitCode {
+            FileHandle.standardError.write(Data("siyu: \(message)\n".utf8))
+            return ArgumentParser.ExitCode(SiyuCore.ExitCode.usage.rawValue)
         }
-        if !p.saltGiven {
-            makeLogger().warning("the pipeline file sets no salt: customer keys use the default salt and are easier to reverse; set [pipeline] salt = \"…\" and keep it secret", metadata: ["pipeline": "\(pipeline)"])
+        var p: Pipeline
+        do { p = try Pipeline.load(path: pipeline) } catch let e as SiyuError { throw usage(e.description) }
+        if forRun, let problem = p.saltProblem { throw usage(SiyuError.config(file: pipeline, message: problem).description) }
+        for name in allowMissing {
+            guard let i = p.sources.firstIndex(where: { $0.name == name }) else {
+                throw usage("--allow-missing \(name): the pipeline has no source named `\(name)`; its sources are \(p.sources.map(\.name).joined(separator: ", "))")
+            }
+            p.sources[i].allowMissing = true
         }
         var pl = p
         if let output { pl.output = output }
@@ -68,14 +78,12 @@ func runStages(_ stages: [Stage], options: CommonOptions, full: Bool = false, na
             FileHandle.standardError.write(Data("siyu \(name): finished with \(quarantined) quarantined row(s)\(earlier) and \(rejected) rejected file(s); see data_quality.csv\n".utf8))
             throw ExitCode(result.exit.rawValue)
         }
-    } catch let e as SiyuError {
-        FileHandle.standardError.write(Data("siyu \(name): \(e.description)\n".utf8))
-        throw ExitCode(SiyuCore.ExitCode.failure.rawValue)
-    } catch let e as SQLiteError {
-        FileHandle.standardError.write(Data("siyu \(name): \(e.description)\n".utf8))
-        throw ExitCode(SiyuCore.ExitCode.failure.rawValue)
-    } catch let e as DecodeError {
-        FileHandle.standardError.write(Data("siyu \(name): \(e.description)\n".utf8))
+    } catch let e as ArgumentParser.ExitCode {
+        throw e
+    } catch {
+        // Every failure in words: the stage, the path and what to do (SiyuError, SQLiteError,
+        // DecodeError, StageFailure describe themselves; Foundation errors are put into words).
+        FileHandle.standardError.write(Data("siyu \(name): \(ErrorText.describe(error))\n".utf8))
         throw ExitCode(SiyuCore.ExitCode.failure.rawValue)
     }
 }

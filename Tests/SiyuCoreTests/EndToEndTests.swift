@@ -283,7 +283,7 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(try TestSupport.siyu(["ingest", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh).status, 2)
         // As if that run had been killed after ingest committed: nothing was reported.
         let db = try Database(path: fresh.appendingPathComponent("out/warehouse.sqlite").path)
-        try db.execute("UPDATE siyu_meta SET value='0' WHERE key='reported_file_id'")
+        try db.execute("INSERT OR REPLACE INTO siyu_meta VALUES('pending_quarantine', '1')")
         let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml"], cwd: fresh)
         XCTAssertEqual(r.status, 2, r.stderr)
         XCTAssertTrue(r.stderr.contains("1 more landed by an earlier run that did not finish"), r.stderr)

@@ -23,6 +23,7 @@ final class RobustnessTests: XCTestCase {
 
     static let pipeline = """
         [pipeline]
+        salt = "test-salt-0123"
         name = "robust"
         warehouse = "out/w.sqlite"
         output = "out/reports"
@@ -123,6 +124,7 @@ final class RobustnessTests: XCTestCase {
     func testFollowersAsJSONLines() throws {
         try write("p.toml", """
             [pipeline]
+            salt = "test-salt-0123"
             warehouse = "out/w.sqlite"
             output = "out/reports"
             [[source]]
@@ -159,7 +161,7 @@ final class RobustnessTests: XCTestCase {
         // A JD export under a Tmall source is rejected; once the source kind is fixed it lands.
         let jd = "订单号,商品ID,下单时间,应付金额,订单状态,下单帐号,付款确认时间\n9001,1,2024-12-05 08:00:00,30.00,完成,x,2024-12-05 08:00:00\n"
         try write("orders/jd_20241231.csv", jd)
-        let base = "[pipeline]\nwarehouse = \"out/w.sqlite\"\noutput = \"out/reports\"\n[[source]]\nname = \"shop\"\nfiles = [\"orders/*.csv\"]\n"
+        let base = "[pipeline]\nsalt = \"test-salt-0123\"\nwarehouse = \"out/w.sqlite\"\noutput = \"out/reports\"\n[[source]]\nname = \"shop\"\nfiles = [\"orders/*.csv\"]\n"
         try write("p.toml", base + "kind = \"tmall\"\n")
         let first = try TestSupport.siyu(["run", "--pipeline", "p.toml"], cwd: dir)
         XCTAssertEqual(first.status, 2, first.stderr)

@@ -26,6 +26,8 @@ public final class CSVParser {
     private var recordLine = 0          // line where the current record started (0: none yet)
     private var handler: (CSVRecord) throws -> Void
     private var pendingError: Error?
+    /// The last line ending was a CR: an LF right after it belongs to it.
+    private var afterCR = false
     public private(set) var records = 0
 
     public init(handler: @escaping (CSVRecord) throws -> Void) throws {
@@ -56,6 +58,7 @@ public final class CSVParser {
 
     private static let onField: @convention(c) (UnsafeMutableRawPointer?, Int, UnsafeMutableRawPointer?) -> Void = { ptr, len, data in
         let me = Unmanaged<CSVParser>.fromOpaque(data!).takeUnretainedValue()
+        me.afterCR = false
         if me.recordLine == 0 { me.recordLine = me.line }
         if me.fieldCount > 0 { me.row.append(0x1F) }
         me.fieldCount += 1
@@ -86,6 +89,7 @@ public final class CSVParser {
         me.row.removeAll(keepingCapacity: true)
         me.fieldCount = 0
         me.recordLine = 0
-        if c == 0x0A { me.line += 1 }
+        // A line ends at LF, at CRLF (counted once) and at a lone CR (old Mac files).
+        if c == 0x0D { me.line += 1; me.afterCR = true } else if c == 0x0A { if !me.afterCR { me.line += 1 }; me.afterCR = false }
     }
 }

@@ -109,7 +109,7 @@ final class FileParser: @unchecked Sendable {
 
     /// True when the file holds JSON lines (`user/info` objects), not CSV.
     static func looksLikeJSONLines(_ path: String) -> Bool {
-        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        guard let h = try? InputFile.open(path) else { return false }
         defer { try? h.close() }
         for b in h.readData(ofLength: 4096) {
             if b == 0xEF || b == 0xBB || b == 0xBF || b == 0x20 || b == 0x09 || b == 0x0D || b == 0x0A { continue }
@@ -143,6 +143,9 @@ final class FileParser: @unchecked Sendable {
                 case nil, is NSNull: return ""
                 case let s as String: return s.replacingOccurrences(of: "\u{1F}", with: " ")
                 case let a as [Any]: return a.map { "\($0)" }.joined(separator: ",")
+                // JSON true/false arrive as NSNumber: keep them words, so that a boolean in a time
+                // field is not read as Unix second 1.
+                case let n as NSNumber where String(cString: n.objCType) == "c": return n.boolValue ? "true" : "false"
                 case let v?: return "\(v)"
                 }
             }
@@ -169,7 +172,7 @@ final class FileParser: @unchecked Sendable {
 
     /// A spreadsheet workbook rather than text: .xlsx (a zip) or .xls (an OLE file).
     static func workbookKind(_ path: String) -> String? {
-        guard let h = FileHandle(forReadingAtPath: path) else { return nil }
+        guard let h = try? InputFile.open(path) else { return nil }
         defer { try? h.close() }
         let head = [UInt8](h.readData(ofLength: 4))
         if head == [0x50, 0x4B, 0x03, 0x04] { return ".xlsx" }

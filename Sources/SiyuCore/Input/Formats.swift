@@ -10,6 +10,11 @@ public struct FormatSpec: Sendable {
     public var fields: [String: [String]]
     /// Canonical multi-valued fields (every present header is used).
     public var multi: [String: [String]] = [:]
+    /// An export of item lines only (the Tmall item report): it lands items, never orders.
+    public var itemsOnly = false
+    /// The ad tool a spend export comes from, a value spend rules read besides the plan name
+    /// (京准通 rows name plans, not the tool).
+    public var tool: String? = nil
 }
 
 /// Header names with spaces trimmed and `="…"` removed; duplicates are kept by position.
@@ -42,6 +47,9 @@ public enum Formats {
         fields: [
             "order_id": ["订单号"], "buyer": ["下单帐号", "下单账号"], "status": ["订单状态"],
             "paid": ["实付金额", "应付金额"], "refund": [], "pay_time": ["付款确认时间"], "created_time": ["下单时间"],
+            // One row per SKU: each row is an item line (货号 is the merchant's code, else 商家SKUID).
+            "item_code": ["货号"], "item_code2": ["商家SKUID"], "item_title": ["商品名称"], "item_quantity": ["订购数量"],
+            "item_price": ["京东价"],
         ],
         multi: ["phone": ["联系电话"], "promo": ["订单来源", "订单渠道"]])
     static let youzan = FormatSpec(
@@ -53,6 +61,20 @@ public enum Formats {
             "order_type": ["订单类型"],
         ],
         multi: ["phone": ["买家手机号", "收货人手机号/提货人手机号"], "promo": ["推广方式", "订单来源"]])
+    /// 宝贝报表 (CSV): one row per item line, joined to its order by 订单编号.
+    static let tmallItems = FormatSpec(
+        id: "tmall_items", kind: .tmall,
+        required: [["订单编号"], ["标题"], ["价格"], ["购买数量"]],
+        fields: ["order_id": ["订单编号"], "item_code": ["商家编码"], "item_title": ["标题"], "item_quantity": ["购买数量"],
+                 "item_price": ["价格"]],
+        itemsOnly: true)
+    /// The 2020 item sheet: 子订单编号 per line, 主订单编号 the order.
+    static let tmallItems2020 = FormatSpec(
+        id: "tmall_items_2020", kind: .tmall,
+        required: [["主订单编号"], ["子订单编号"], ["商品标题"], ["购买数量"]],
+        fields: ["order_id": ["主订单编号"], "item_code": ["商家编码"], "item_title": ["商品标题"], "item_quantity": ["购买数量"],
+                 "item_price": ["商品价格"]],
+        itemsOnly: true)
     static let followers = FormatSpec(
         id: "wechat_followers", kind: .followers,
         required: [["openid"], ["subscribe_time"]],
@@ -64,6 +86,12 @@ public enum Formats {
         id: "alimama_wanxiangtai", kind: .spend,
         required: [["日期"], ["主体名称"], ["花费", "花费(元)", "花费（元）", "消耗", "消耗(元)"]],
         fields: ["date": ["日期"], "campaign": ["主体名称"], "spend": ["花费", "花费(元)", "花费（元）", "消耗", "消耗(元)"]])
+    /// 京准通 (JD ads): 展现数 / 点击数 / 全站… where Alimama writes 展现量 / 点击量.
+    static let jingzhuntong = FormatSpec(
+        id: "jd_jingzhuntong", kind: .spend,
+        required: [["日期"], ["花费", "花费(元)", "花费（元）", "消耗"], ["展现数", "点击数", "全站交易额", "全站投产比", "全站ROI"]],
+        fields: ["date": ["日期"], "campaign": ["计划名称", "推广计划", "计划", "单元名称", "推广单元"], "spend": ["花费", "花费(元)", "花费（元）", "消耗"]],
+        tool: "京准通")
     static let ztc = FormatSpec(
         id: "alimama_ztc", kind: .spend,
         required: [["计划名称"], ["花费", "花费(元)", "花费（元）"]],
@@ -73,12 +101,12 @@ public enum Formats {
         required: [["date"], ["channel"], ["spend"]],
         fields: ["date": ["date"], "campaign": ["channel"], "spend": ["spend"]])
 
-    public static let all: [FormatSpec] = [tmall, jd, youzan, followers, wanxiangtai, ztc, plainSpend]
+    public static let all: [FormatSpec] = [tmall, tmallItems, tmallItems2020, jd, youzan, followers, jingzhuntong, wanxiangtai, ztc, plainSpend]
 
     /// The generic format of a pipeline-declared source.
     static func generic(_ source: SourceConfig) -> FormatSpec {
         var fields: [String: [String]] = [:]
-        for (k, v) in source.columns where k != "phone" && k != "promo" { fields[k] = [v] }
+        for (k, v) in source.columns where k != "phone" && k != "promo" { fields[k == "quantity" ? "item_quantity" : k] = [v] }
         let required = ["order_id", "paid", "pay_time"].compactMap { source.columns[$0] }.map { [$0] }
         return FormatSpec(id: "generic:\(source.name)", kind: .generic, required: required, fields: fields,
                           multi: ["phone": source.columns["phone"].map { [$0] } ?? [], "promo": source.columns["promo"].map { [$0] } ?? []])
@@ -96,7 +124,8 @@ public enum Formats {
         for spec in candidates {
             let missing = spec.required.filter { alts in !alts.contains(where: header.has) }.map { $0.joined(separator: "|") }
             if missing.isEmpty { return .found(spec, layout: layout(spec, header)) }
-            if best == nil || missing.count < best!.1.count { best = (spec, missing) }
+            // Nearest: the most required headers found (ties: the earlier format).
+            if best == nil || spec.required.count - missing.count > best!.0.required.count - best!.1.count { best = (spec, missing) }
         }
         return .unknown(nearest: best?.0, missing: best?.1 ?? [])
     }
@@ -105,7 +134,7 @@ public enum Formats {
     static func layout(_ spec: FormatSpec, _ h: HeaderMap) -> String {
         switch spec.id {
         case "tmall_orders":
-            if h.has("买家实付金额") { return "tmall_orders_2020" }
+            if h.has("买家实付金额") || h.has("商品标题") { return "tmall_orders_2020" }
             return h.names.count >= 50 ? "tmall_orders_2018" : "tmall_orders_2016"
         case "jd_orders":
             return h.has("实付金额") ? "jd_orders_48" : "jd_orders_30"

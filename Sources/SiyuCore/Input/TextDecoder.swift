@@ -56,9 +56,7 @@ public final class UTF8ChunkReader {
     private let chunkSize: Int
 
     public init(path: String, chunkSize: Int = 1 << 20) throws {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot open the file for reading; check the path and its permissions")
-        }
+        let h = try InputFile.open(path)
         self.path = path
         self.handle = h
         self.chunkSize = chunkSize
@@ -83,16 +81,31 @@ public final class UTF8ChunkReader {
             bytesRead += data.count
             if first {
                 first = false
+                if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) || Self.looksLikeUTF16(bytes) {
+                    throw SiyuError.input(file: path, line: nil, column: nil, message: "the file is UTF-16 text (Excel's \"Unicode Text\" or a tool's UTF-16 export); siyu reads UTF-8 and GBK: open it and save it as \"CSV UTF-8\", or export CSV from the back office again")
+                }
                 if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
                     encoding = .utf8BOM
                     bytes.removeFirst(3)
                     offsetOfPending = 3
+                    decided = true
+                } else if !bytes.contains(where: { $0 >= 0x80 }) {
+                    encoding = .utf8   // plain ASCII so far: decided at the first byte that is not
                 } else if Self.isValidUTF8Prefix(bytes, atEOF: data.count < max(chunkSize, 1 << 18)) {
                     encoding = .utf8
+                    decided = true
                 } else {
-                    encoding = .gb18030
-                    cd = iconv_open("UTF-8", "GB18030")
-                    if cd == iconv_t(bitPattern: -1) { throw SiyuError.internalError("iconv cannot convert GB18030 on this system") }
+                    try startGB18030()
+                }
+            } else if !decided, encoding == .utf8, let k = bytes.firstIndex(where: { $0 >= 0x80 }) {
+                // The first non-ASCII byte after a long ASCII start (a GBK spend report whose first
+                // MiB is numbers): UTF-8 if what follows is, GBK otherwise. ASCII reads the same in both.
+                decided = true
+                if !Self.isValidUTF8Prefix(Array(bytes[k...]), atEOF: atEOF) {
+                    try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<k])) }
+                    offsetOfPending += k
+                    bytes.removeFirst(k)
+                    try startGB18030()
                 }
             }
             if bytes.isEmpty { if atEOF { break } else { continue } }
@@ -121,6 +134,24 @@ public final class UTF8ChunkReader {
                 if atEOF { break }
             }
         }
+    }
+
+    /// Whether the encoding has been told by a BOM or a non-ASCII byte (until then the file is ASCII).
+    private var decided = false
+
+    private func startGB18030() throws {
+        encoding = .gb18030
+        decided = true
+        cd = iconv_open("UTF-8", "GB18030")
+        if cd == iconv_t(bitPattern: -1) { throw SiyuError.internalError("iconv cannot convert GB18030 on this system") }
+    }
+
+    /// UTF-16 without a byte order mark: a NUL in every other byte of the start.
+    static func looksLikeUTF16(_ b: [UInt8]) -> Bool {
+        let head = b.prefix(512)
+        guard head.count >= 8 else { return false }
+        let zeros = head.filter { $0 == 0 }.count
+        return zeros * 3 >= head.count
     }
 
     /// Converts as much as possible; returns output, bytes consumed, and the offset of an invalid sequence.

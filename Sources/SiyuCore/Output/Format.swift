@@ -3,15 +3,16 @@
 public enum Fmt {
     public static func yuan(_ fen: Int) -> String {
         let sign = fen < 0 ? "-" : ""
-        let a = abs(fen)
-        return "\(sign)\(a / 100).\(pad2(a % 100))"
+        let a = fen.magnitude
+        return "\(sign)\(a / 100).\(pad2(Int(a % 100)))"
     }
 
-    /// num / den rounded half up to 4 decimals; "" when den == 0.
+    /// num / den rounded half up to 4 decimals; "" when den == 0. Computed in 128 bits: a ratio of
+    /// two sums of fen (revenue over spend) cannot overflow whatever the landed values.
     public static func rate(_ num: Int, _ den: Int) -> String {
         guard den != 0 else { return "" }
         let neg = (num < 0) != (den < 0) && num != 0
-        let n = abs(num), d = abs(den)
+        let n = Int128(num.magnitude), d = Int128(den.magnitude)
         let v = (n * 20000 + d) / (2 * d)     // half up at the 4th decimal
         let frac = String(v % 10000)
         return "\(neg ? "-" : "")\(v / 10000).\(String(repeating: "0", count: 4 - frac.count))\(frac)"
@@ -21,7 +22,7 @@ public enum Fmt {
     public static func yuanPer(_ fen: Int, _ count: Int) -> String {
         guard count != 0 else { return "" }
         let neg = fen < 0
-        let v = (abs(fen) * 2 + count) / (2 * count)
+        let v = Int((Int128(fen.magnitude) * 2 + Int128(count.magnitude)) / (2 * Int128(count.magnitude)))
         return yuan(neg ? -v : v)
     }
 

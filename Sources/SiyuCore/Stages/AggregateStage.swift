@@ -22,6 +22,17 @@ public struct AggregateStage {
         return "agg-v\(MetricState.version)|\(p.period.rawValue)|\(p.windowDays)|\(p.loyalThreshold)"
     }
 
+    /// Order sources that end on different days: with the as-of date at the latest, a source whose
+    /// export stops earlier shows its last days as if its customers had stopped buying.
+    func warnUnevenSources(asOf: Int?) throws {
+        guard let asOf else { return }
+        let orderSources = Set(wh.pipeline.sources.filter(\.kind.isOrders).map(\.name))
+        let spans = try wh.sourceSpans().filter { orderSources.contains($0.source) }
+        guard let latest = spans.map(\.last).max(), spans.contains(where: { $0.last < latest }) else { return }
+        wh.logger.warning("order sources end on different days: the as-of date \(CivilDate.iso(asOf)) is after the last day of some; their last days look like customers who stopped buying. Set --as-of to the earliest last day, or add the missing exports",
+                          metadata: ["last_days": "\(spans.map { "\($0.source)=\(CivilDate.iso($0.last))" }.joined(separator: " "))"])
+    }
+
     public func run(runID: String) throws -> StageReport {
         let started = Date()
         var report = StageReport(stage: "aggregate")
@@ -67,6 +78,7 @@ public struct AggregateStage {
                     CASE WHEN first_follow_day <= \(asOf) THEN 'true' ELSE 'false' END AS is_fan
                 FROM agg_summary WHERE first_day <= \(asOf) ORDER BY customer_key;
                 """)
+            try warnUnevenSources(asOf: state.asOf)
             let customers = state.acquired[0] ?? 0   // every customer up to the as-of date, as the view lists them
             try wh.setMeta("as_of", state.asOf.map(CivilDate.iso) ?? "")
             try wh.setMeta("outputs", (tables.map(\.name) + ["customer_summary"]).joined(separator: ","))

@@ -28,6 +28,7 @@ public struct IngestStage {
         try wh.bulk { try wh.db.transaction {
             // Every ingest marks the files its globs match (`seen`): the files that count.
             let before = try activeFileIDs()
+            try checkMissingSources(matched: Set(work.map(\.1.name)))
             if work.isEmpty && !before.isEmpty {
                 // Most likely the folder is not there (an unmounted share, another working
                 // directory): do not turn that into an empty report.
@@ -52,11 +53,12 @@ public struct IngestStage {
             let after = try activeFileIDs()
             let gone = before.subtracting(after)
             if !gone.isEmpty {
-                let names = try gone.sorted().prefix(3).map { try wh.db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int($0)]) ?? "?" }
+                let names = try gone.sorted().prefix(3).map { try wh.db.scalarText("SELECT path FROM raw_files WHERE file_id=?", [.int($0)]) ?? "file \($0)" }
                 wh.logger.warning("files ingested before are no longer matched (deleted, replaced in place, moved out of the globs, or their source left the pipeline): their rows no longer count",
                                   metadata: ["files": "\(gone.count)", "first": "\(names.joined(separator: ", "))"])
             }
             wh.progress.clear()
+            try wh.notePendingQuarantine(report.quarantined)
             try wh.recordStage("ingest", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut,
                                detail: "files=\(report.filesIngested) skipped=\(report.filesSkipped) rejected=\(report.rejected.count)\(gone.isEmpty ? "" : " gone=\(gone.count)")",
                                changed: report.filesIngested > 0 || !report.rejected.isEmpty || before != after)
@@ -66,9 +68,7 @@ public struct IngestStage {
     }
 
     static func sha256(of path: String) throws -> (String, Int) {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot open the file for reading")
-        }
+        let h = try InputFile.open(path)
         defer { try? h.close() }
         var hasher = SHA256()
         var size = 0
@@ -110,8 +110,38 @@ public struct IngestStage {
         return (Int(st.st_size), Int(st.st_mtim.tv_sec) * 1_000_000_000 + Int(st.st_mtim.tv_nsec))
     }
 
+    /// The landed files that count now (a rejected file is tried again every night under a new
+    /// id: it is not a file whose rows come or go).
     func activeFileIDs() throws -> Set<Int> {
-        Set(try wh.db.prepare("SELECT file_id FROM raw_files WHERE \(try wh.activeFiles())").rows { $0.int(0) })
+        Set(try wh.db.prepare("SELECT file_id FROM raw_files WHERE status='landed' AND \(try wh.activeFiles())").rows { $0.int(0) })
+    }
+
+    /// A source whose files counted until now and whose globs match nothing tonight stops the run
+    /// (a typo in a glob, an unmounted share must not drop a platform from the report), unless the
+    /// operator retires it (`allow_missing = true`, `--allow-missing NAME`).
+    func checkMissingSources(matched: Set<String>) throws {
+        for source in wh.pipeline.sources where !matched.contains(source.name) && !source.allowMissing {
+            let n = try wh.db.scalarInt("SELECT count(*) FROM raw_files WHERE source=? AND status='landed' AND \(try wh.activeFiles())", [.text(source.name)])
+            guard n > 0 else { continue }
+            throw SiyuError.config(file: wh.pipeline.path, message: "source `\(source.name)` had \(n) file(s) counting until the last run, but its globs (\(source.files.joined(separator: ", "))) match no file now: is the folder missing, renamed or not mounted, or is siyu running from another directory? Nothing was changed. If the source is really gone, run once with --allow-missing \(source.name) (or set allow_missing = true in its [[source]]): its rows then leave the report")
+        }
+    }
+
+    /// Records a file that cannot be read at all (not a regular file, unreadable) as rejected,
+    /// without opening it; it is tried again next run.
+    func rejectUnreadable(path: String, source: SourceConfig, problem: String, seq: Int, runID: String, report: inout StageReport) throws {
+        let db = wh.db
+        try dropRejected(db, "path=?", .text(path))
+        let message = SiyuError.input(file: path, line: nil, column: nil, message: problem).description
+        try db.prepare("""
+            INSERT INTO raw_files(source, kind, path, name, sha256, size, mtime_ns, status, error, format, ingested_at, run_id, export_key, seen)
+            VALUES(?,?,?,?,?,0,0,'rejected',?,'unreadable',?,?,NULL,?)
+            """).run([.text(source.name), .text(source.kind.rawValue), .text(path), .text((path as NSString).lastPathComponent),
+                      .text("unreadable:\(path)"), .text(message), .text(Warehouse.timestamp(Date())), .text(runID), .int(seq)])
+        report.rejected.append(message)
+        wh.progress.clear()
+        wh.logger.error("\(message)")
+        if wh.pipeline.stopOnBadFile { throw SiyuError.input(file: path, line: nil, column: nil, message: "stopping: on_bad_file = \"stop\" in the pipeline file") }
     }
 
     /// Forgets rejected files matching `condition` (their rows were never landed).
@@ -137,6 +167,9 @@ public struct IngestStage {
         defer { if !drained { parser.discard() } }
         let name = (path as NSString).lastPathComponent
         let db = wh.db
+        if let problem = InputFile.problem(path) {
+            return try rejectUnreadable(path: path, source: source, problem: problem, seq: seq, runID: runID, report: &report)
+        }
         // A file at the same path with the same size and modification time was seen before: skip
         // it without reading it again (nightly runs see the whole history every night).
         let (size, mtime) = try Self.stamp(path)

@@ -258,7 +258,7 @@ public struct JoinStage {
         let p = wh.pipeline
         var parts = ["join-v1", p.salt, p.fanDefaultChannel]
         for s in p.sources { parts.append("\(s.name)|\(s.platform)|\(s.defaultChannel)") }
-        for r in p.rules { parts.append("\(r.channel)|\(r.on.map(\.rawValue).sorted())|\(r.contains)|\(r.equals)") }
+        for r in p.rules { parts.append(r.fingerprint) }
         return SHA256.hexDigest(parts.joined(separator: "\n"))
     }
 
@@ -753,7 +753,7 @@ extension JoinStage {
         for f32 in fanOrder {
             let f = Int(f32)
             let s = d.fanScene[f], sc = d.scenes[Int(s)]
-            let channel = fanChannel[s] ?? (p.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr]) ?? p.fanDefaultChannel)
+            let channel = fanChannel[s] ?? (p.channel(for: .follow, source: p.followerSource, platform: nil, fields: sc.ruleFields) ?? p.fanDefaultChannel)
             fanChannel[s] = channel
             let c = Int(component(fanNode[f]))
             try insertFan.run([.text(Self.hex16(d.fanKey[f])), .optInt(c < customerCount ? base + c : nil), .int(base + c),
@@ -791,7 +791,13 @@ extension JoinStage {
 /// read-only connection: per fan (by index) its key and scene, per customer (in key order) its
 /// first order's id and its acquisition channel.
 final class DetailsFetch: @unchecked Sendable {
-    struct Scene { var scene: String?, qrScene: String?, qrSceneStr: String? }
+    struct Scene {
+        var scene: String?, qrScene: String?, qrSceneStr: String?
+        /// The fields a follow rule reads, by their `user/info` names.
+        var ruleFields: [RuleField] {
+            [RuleField(name: "subscribe_scene", value: scene), RuleField(name: "qr_scene", value: qrScene), RuleField(name: "qr_scene_str", value: qrSceneStr)]
+        }
+    }
     struct Details {
         var fanKey: [UInt64] = [], fanScene: [Int32] = [], scenes: [Scene] = []
         var firstOrderIDs: [UInt8] = [], firstOrderIDAt: [Int] = [], customerChannel: [Int32] = [], channels: [String] = []
@@ -884,29 +890,32 @@ final class DetailsFetch: @unchecked Sendable {
         fetchOrder.sort { firstRowid[Int($0)] < firstRowid[Int($1)] }
         var fetchedAt = [Int32](repeating: 0, count: customerCount)
         var ids: [UInt8] = []
-        let promo = try db.prepare("SELECT promo, order_id FROM stg_orders WHERE rowid=?")
+        let promo = try db.prepare("SELECT promo, order_id, source FROM stg_orders WHERE rowid=?")
         var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
         var followRule: [Int32: String?] = [:]   // scene -> channel
         for (k, c32) in fetchOrder.enumerated() {
             let c = Int(c32)
             promo.bindInt(firstRowid[c], at: 1)
             guard try promo.step() else { throw SiyuError.internalError("join: an order vanished while reading") }
-            let promoText = promo.text(0)
+            let promoText = promo.text(0), source = promo.text(2)
+            let platform = platforms[Int(firstPlatform[c])]
             ids.append(contentsOf: promo.text(1).utf8)
             idAt[k + 1] = ids.count
             fetchedAt[c] = Int32(k)
             promo.reset()
             var channel: String?
-            if let cached = orderRule[promoText] { channel = cached } else {
-                channel = pipeline.channel(for: .order, values: promoText.split(separator: "\u{1f}").map(String.init))
-                orderRule[promoText] = channel
+            // Rules may be scoped to sources and platforms: the cache knows both.
+            let ruleKey = promoText + "\u{1d}" + source + "\u{1d}" + platform
+            if let cached = orderRule[ruleKey] { channel = cached } else {
+                channel = pipeline.channel(for: .order, source: source, platform: platform, fields: PromoText.decode(promoText))
+                orderRule[ruleKey] = channel
             }
             let e = earliestFan[c]
             if channel == nil, e >= 0, fanTs[Int(e)] < firstPay[c] {
                 let s = d.fanScene[Int(e)]
                 if let cached = followRule[s] { channel = cached } else {
                     let sc = d.scenes[Int(s)]
-                    channel = pipeline.channel(for: .follow, values: [sc.scene, sc.qrScene, sc.qrSceneStr])
+                    channel = pipeline.channel(for: .follow, source: pipeline.followerSource, platform: nil, fields: sc.ruleFields)
                     followRule[s] = channel
                 }
             }

@@ -11,18 +11,18 @@ public struct ReportStage {
 
     public var outputDirectory: String { wh.pipeline.output }
 
+    /// Where the published report lives: `output` is a link to the current version folder.
+    public var folder: ReportFolder { ReportFolder(output: outputDirectory) }
+
     /// `alongside`: more files for the report folder (the run's manifest), given this stage's
     /// report when its files are ready; they are renamed into place with the others.
     public func run(runID: String, alongside: ((StageReport) throws -> [(name: String, text: String)])? = nil) throws -> StageReport {
         let started = Date()
         var report = StageReport(stage: "report")
         try wh.requireUpstream("report", upstream: "aggregate")
-        let dir = outputDirectory
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        // Temporary files a killed run left behind (never renamed into place).
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.contains(".tmp-") || name.hasPrefix(".dat.nosync") {
-            try? FileManager.default.removeItem(atPath: "\(dir)/\(name)")
-        }
+        // Every file goes into a new version folder; the folder is published whole at the end.
+        let folder = self.folder
+        let dir = try folder.prepare(runID: runID)
         var tables: [String: OutputTable] = [:]
         var customers = (total: 0, repeaters: 0)
         // Every file is written to a temporary name first and all are renamed at the end, so that
@@ -68,13 +68,15 @@ public struct ReportStage {
                                      period: wh.pipeline.period.rawValue, statusCounts: statusCounts,
                                      customers: customers)
         finished.append((try CSVWriter.writeTemporary(html, for: "\(dir)/index.html"), "\(dir)/index.html"))
-        try wh.recordStage("report", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut, detail: dir)
+        try wh.recordStage("report", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut, detail: outputDirectory)
         report.seconds = Date().timeIntervalSince(started)
         for (name, text) in try alongside?(report) ?? [] {
             finished.append((try CSVWriter.writeTemporary(text, for: "\(dir)/\(name)"), "\(dir)/\(name)"))
         }
         try CSVWriter.moveIntoPlace(finished)
         finished = []
+        try folder.publish(dir)
+        try wh.setMeta("report_published", runID)
         return report
     }
 }

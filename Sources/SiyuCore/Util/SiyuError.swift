@@ -1,3 +1,5 @@
+import Foundation
+
 /// Errors a person can act on: each names the file (and line and column where known) and the next step.
 public enum SiyuError: Error, CustomStringConvertible {
     case input(file: String, line: Int?, column: Int?, message: String)
@@ -19,4 +21,41 @@ public enum SiyuError: Error, CustomStringConvertible {
         case let .internalError(m): return "internal error: \(m)"
         }
     }
+}
+
+/// Errors from Foundation and the system in words a person can act on: the path, what went
+/// wrong, never a raw `NSCocoaErrorDomain Code=…` dump.
+public enum ErrorText {
+    public static func describe(_ error: Error) -> String {
+        if let e = error as? CustomStringConvertible, error is SiyuError || error is SQLiteError || error is DecodeError || error is StageFailure {
+            return e.description
+        }
+        let ns = error as NSError
+        let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
+        var reason: String
+        if let posix = (ns.userInfo[NSUnderlyingErrorKey] as? NSError), posix.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(posix.code)))
+        } else if ns.domain == NSPOSIXErrorDomain {
+            reason = String(cString: strerror(Int32(ns.code)))
+        } else if ns.domain == NSCocoaErrorDomain {
+            switch ns.code {
+            case NSFileWriteFileExistsError: reason = "a file or folder of that name is in the way"
+            case NSFileWriteNoPermissionError, NSFileReadNoPermissionError: reason = "permission denied"
+            case NSFileWriteOutOfSpaceError: reason = "the disk is full"
+            case NSFileNoSuchFileError, NSFileReadNoSuchFileError: reason = "no such file or folder"
+            case NSFileWriteVolumeReadOnlyError: reason = "the disk is read-only"
+            default: reason = ns.localizedDescription
+            }
+        } else {
+            reason = ns.localizedDescription
+        }
+        return path.map { "\($0): \(reason)" } ?? reason
+    }
+}
+
+/// A stage failed for a reason that is not about one input file: says which stage, and what.
+public struct StageFailure: Error, CustomStringConvertible {
+    public let stage: String
+    public let underlying: Error
+    public var description: String { "stage \(stage): \(ErrorText.describe(underlying))" }
 }

@@ -44,57 +44,76 @@ public enum Values {
         return s
     }
 
-    public enum MoneyResult: Equatable { case empty, value(Int), invalid }
+    public enum MoneyResult: Equatable { case empty, value(Int), invalid, tooLarge }
 
-    /// Money in integer fen from `199.00`, `￥1,234.5`, `0元`, `-` (zero), `(12.00)` (negative),
-    /// `499.00（系统计算中，该值仅供参考）` (a trailing remark is ignored). Half up past two decimals.
+    /// The largest amount one cell may hold: 1,000,000,000.00 yuan. No order, refund or day of
+    /// spend comes near it, and sums of ten million such cells stay far inside 64 bits.
+    public static let maxFen = 100_000_000_000
+
+    /// Money in integer fen, exactly the spellings FORMATS.md lists: `199.00`, `1,234.5` (thousands
+    /// separators in their places, half- or full-width), a currency sign `￥`/`¥`, a unit `元`,
+    /// `-` or `--` (zero), `(12.00)` or `-12.00` (negative), and a trailing remark in parentheses
+    /// without digits (`499.00（系统计算中，该值仅供参考）`). Half up past two decimals. Anything
+    /// else (`1 234.50`, `12.34.56`, `12abc`, `0x1F`, a control character, an exponent) is
+    /// `.invalid`; more than `maxFen` is `.tooLarge`.
     public static func fen(_ raw: String) -> MoneyResult {
         let s = clean(raw)
         if s.isEmpty { return .empty }
         let u = Array(s.utf8)
         if u.count <= 6 {
-            if placeholders.contains(s) && s != "-" && s != "--" { return .empty }
             if s == "-" || s == "--" { return .value(0) }
+            if placeholders.contains(s) { return .empty }
         }
         var i = 0
-        var negative = false
-        // Currency signs and a sign before the number.
-        while i < u.count {
-            if u[i] == 0x20 { i += 1 }
-            else if u[i] == 0xEF, i + 2 < u.count, u[i + 1] == 0xBF, u[i + 2] == 0xA5 { i += 3 }   // ￥
-            else if u[i] == 0xC2, i + 1 < u.count, u[i + 1] == 0xA5 { i += 2 }                      // ¥
-            else if u[i] == 0x28 { negative = true; i += 1 }   // (12.00) is negative
-            else if u[i] == 0x2D { negative = true; i += 1 }
-            else if u[i] == 0x2B { i += 1 }
-            else { break }
+        func at(_ bytes: [UInt8]) -> Bool {
+            guard i + bytes.count <= u.count else { return false }
+            for k in bytes.indices where u[i + k] != bytes[k] { return false }
+            return true
         }
-        var intPart = 0, frac = [Int](), seenDigit = false, inFrac = false
+        func skipCurrency() { if at([0xEF, 0xBF, 0xA5]) { i += 3 } else if at([0xC2, 0xA5]) { i += 2 } }   // ￥ ¥
+        skipCurrency()
+        var negative = false, parenthesized = false
+        if i < u.count, u[i] == 0x28 { negative = true; parenthesized = true; i += 1 }       // (12.00)
+        else if i < u.count, u[i] == 0x2D { negative = true; i += 1 }                         // -12.00
+        else if i < u.count, u[i] == 0x2B { i += 1 }                                          // +12.00
+        skipCurrency()
+        // Integer part: digits, with separators (`,` or `，`) only between groups of three.
+        var intPart = 0, digits = 0, groupDigits = 0, sawSeparator = false
         while i < u.count {
-            let b = u[i]
-            if b >= 0x30 && b <= 0x39 {
-                seenDigit = true
-                if inFrac { if frac.count < 3 { frac.append(Int(b - 0x30)) } } else {
-                    if intPart > 92_233_720_368_547 { return .invalid }
-                    intPart = intPart * 10 + Int(b - 0x30)
-                }
-            } else if b == 0x2E && !inFrac {
-                inFrac = true
-            } else if b == 0x2C && !inFrac {
-                // thousands separator
-            } else if b == 0xEF, i + 2 < u.count, u[i + 1] == 0xBC, u[i + 2] == 0x8C, !inFrac {
-                i += 2   // full-width comma as a thousands separator
-            } else if b == 0x45 || b == 0x65 {
-                return .invalid   // exponent notation is not money
-            } else {
-                break   // unit (元), closing parenthesis or a remark: the number has ended
-            }
+            if u[i] >= 0x30 && u[i] <= 0x39 {
+                if intPart > maxFen { return .tooLarge }
+                intPart = intPart * 10 + Int(u[i] - 0x30)
+                digits += 1; groupDigits += 1; i += 1
+            } else if u[i] == 0x2C || at([0xEF, 0xBC, 0x8C]) {
+                // A separator needs 1-3 digits before the first one and exactly 3 between two.
+                if digits == 0 || (sawSeparator ? groupDigits != 3 : groupDigits > 3) { return .invalid }
+                sawSeparator = true; groupDigits = 0
+                i += u[i] == 0x2C ? 1 : 3
+            } else { break }
+        }
+        if digits == 0 || (sawSeparator && groupDigits != 3) { return .invalid }
+        var frac: [Int] = []
+        if i < u.count, u[i] == 0x2E {
             i += 1
+            while i < u.count, u[i] >= 0x30 && u[i] <= 0x39 { if frac.count < 3 { frac.append(Int(u[i] - 0x30)) }; i += 1 }
+            if frac.isEmpty { return .invalid }
         }
-        if !seenDigit { return .invalid }
+        if parenthesized { guard i < u.count, u[i] == 0x29 else { return .invalid }; i += 1 }
+        // What may follow the number: a unit, then a remark in parentheses that holds no digit.
+        if at([0xE5, 0x85, 0x83]) { i += 3 }   // 元
+        if i < u.count {
+            let rest = Array(u[i...])
+            let full: ([UInt8], [UInt8]) = ([0xEF, 0xBC, 0x88], [0xEF, 0xBC, 0x89]), half: ([UInt8], [UInt8]) = ([0x28], [0x29])
+            guard let (open, close) = [full, half].first(where: { rest.starts(with: $0.0) }),
+                  rest.count >= open.count + close.count, Array(rest.suffix(close.count)) == close else { return .invalid }
+            let inner = rest[open.count..<(rest.count - close.count)]
+            if inner.contains(where: { ($0 >= 0x30 && $0 <= 0x39) || $0 < 0x20 || $0 == 0x7F }) { return .invalid }
+        }
         var v = intPart * 100
         if frac.count > 0 { v += frac[0] * 10 }
         if frac.count > 1 { v += frac[1] }
         if frac.count > 2, frac[2] >= 5 { v += 1 }
+        if v > maxFen { return .tooLarge }
         return .value(negative ? -v : v)
     }
 

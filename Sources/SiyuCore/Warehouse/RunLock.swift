@@ -7,11 +7,16 @@ public final class RunLock {
     public let path: String
     private let fd: Int32
 
+    /// The lock of a warehouse, beside the file itself when the path is a symbolic link: runs
+    /// that reach one warehouse through different paths share one lock.
+    public static func lockPath(warehouse: String) -> String { Runner.resolvingLinks(warehouse) + ".lock" }
+
     public init(warehouse: String, command: String) throws {
-        path = warehouse + ".lock"
+        path = Self.lockPath(warehouse: warehouse)
         let dir = (path as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // 0600: the lock names the command line of the run, and sits beside private data.
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SiyuError.locked(message: "cannot open the lock file \(path) (errno \(errno)); check that its directory is writable") }
         let previous = Self.read(fd)
         if flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -27,7 +32,7 @@ public final class RunLock {
 
     /// The holder of the warehouse's lock when a run holds it now (nil when none does). Never waits.
     public static func holder(warehouse: String) -> String? {
-        let fd = open(warehouse + ".lock", O_RDONLY | O_CLOEXEC)
+        let fd = open(lockPath(warehouse: warehouse), O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         if flock(fd, LOCK_SH | LOCK_NB) == 0 { flock(fd, LOCK_UN); return nil }

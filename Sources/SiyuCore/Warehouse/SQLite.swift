@@ -2,13 +2,30 @@ import CSQLite
 import Foundation
 
 /// An error from SQLite. The message names the SQL; bound values (possibly personal data) stay out.
+/// The description says, in words, what the code means for the warehouse and what to do.
 public struct SQLiteError: Error, CustomStringConvertible {
     public let code: Int32
     public let message: String
     public let sql: String?
+    /// The database file, and the stage that was running (set by the runner).
+    public var path: String? = nil
+    public var stage: String? = nil
+
     public var description: String {
-        if let sql { return "SQLite error \(code): \(message) (in: \(sql.prefix(200)))" }
-        return "SQLite error \(code): \(message)"
+        let file = path ?? "the warehouse"
+        let what: String
+        switch code & 0xFF {
+        case SQLITE_FULL: what = "\(file): the disk (or the temporary folder) is full; free space and run again: nothing this stage did was kept"
+        case SQLITE_IOERR: what = "\(file): the disk reported an input/output error; check the disk and run again: nothing this stage did was kept"
+        case SQLITE_READONLY: what = "\(file): the warehouse cannot be written (read-only file, folder or disk); check its permissions"
+        case SQLITE_CANTOPEN: what = "\(file): the warehouse cannot be opened or created; check that its folder exists and is writable"
+        case SQLITE_BUSY, SQLITE_LOCKED: what = "\(file): the warehouse is in use by another process that does not hold siyu's lock (a copy opened in a SQLite tool?); close it and run again"
+        case SQLITE_CORRUPT, SQLITE_NOTADB: what = "\(file): the warehouse file is damaged or not a siyu warehouse; rebuild it from the exports with `siyu run --full`"
+        case SQLITE_PERM, SQLITE_AUTH: what = "\(file): access to the warehouse was denied; check its permissions"
+        default: what = "\(file): the warehouse reported an error"
+        }
+        let detail = sql.map { "SQLite error \(code): \(message) (in: \($0.prefix(200)))" } ?? "SQLite error \(code): \(message)"
+        return (stage.map { "stage \($0): " } ?? "") + what + " [\(detail)]"
     }
 }
 
@@ -29,11 +46,19 @@ public final class Database {
             allowed.remove(charactersIn: "?#%")
             name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
         }
+        if !readOnly && !immutable {
+            // 0600: the warehouse holds names, phones and addresses as exported (raw_*). SQLite
+            // gives its -wal, -shm and journal files the same permissions as the database.
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+            if fd >= 0 { _ = fchmod(fd, 0o600); close(fd) } else if errno == ELOOP, let real = realpath(path, nil) {
+                _ = chmod(real, 0o600); free(real)   // a warehouse reached through a link: the file itself
+            }
+        }
         let rc = sqlite3_open_v2(name, &db, flags | SQLITE_OPEN_NOMUTEX, nil)
         guard rc == SQLITE_OK, let db else {
             let msg = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
             if let db { sqlite3_close(db) }
-            throw SQLiteError(code: rc, message: "\(msg): \(path)", sql: nil)
+            throw SQLiteError(code: rc, message: msg, sql: nil, path: path)
         }
         handle = db
         self.path = path
@@ -60,7 +85,7 @@ public final class Database {
         if rc != SQLITE_OK {
             let msg = err.map { String(cString: $0) } ?? lastError
             sqlite3_free(err)
-            throw SQLiteError(code: rc, message: msg, sql: sql)
+            throw SQLiteError(code: rc, message: msg, sql: sql, path: path)
         }
     }
 
@@ -117,7 +142,7 @@ public final class Statement {
     init(db: Database, sql: String) throws {
         var s: OpaquePointer?
         let rc = sqlite3_prepare_v2(db.handle, sql, -1, &s, nil)
-        guard rc == SQLITE_OK, let s else { throw SQLiteError(code: rc, message: db.lastError, sql: sql) }
+        guard rc == SQLITE_OK, let s else { throw SQLiteError(code: rc, message: db.lastError, sql: sql, path: db.path) }
         stmt = s
         self.db = db
         self.sql = sql
@@ -140,7 +165,7 @@ public final class Statement {
             } ?? sqlite3_bind_text(stmt, index, s, -1, siyu_sqlite_transient())
         case .null: rc = sqlite3_bind_null(stmt, index)
         }
-        if rc != SQLITE_OK { throw SQLiteError(code: rc, message: db.lastError, sql: sql) }
+        if rc != SQLITE_OK { throw SQLiteError(code: rc, message: db.lastError, sql: sql, path: db.path) }
     }
 
     public func bindInt(_ value: Int, at index: Int32) { sqlite3_bind_int64(stmt, index, Int64(value)) }
@@ -161,7 +186,7 @@ public final class Statement {
         let rc = sqlite3_step(stmt)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
-        throw SQLiteError(code: rc, message: db.lastError, sql: sql)
+        throw SQLiteError(code: rc, message: db.lastError, sql: sql, path: db.path)
     }
 
     /// Executes a statement that returns no rows, then resets it for reuse.

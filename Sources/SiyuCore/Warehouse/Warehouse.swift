@@ -29,9 +29,25 @@ public final class Warehouse {
             return
         }
         let dir = (file as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if !dir.isEmpty { try Self.createPrivateDirectory(dir) }
         db = try Database(path: file)
         try createSchema()
+    }
+
+    /// Creates the warehouse's folder (and any missing parents) 0700: only the user running siyu
+    /// reads the warehouse, which holds personal data as exported. An existing folder is left as it is.
+    public static func createPrivateDirectory(_ dir: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw SiyuError.config(file: dir, message: "exists but is not a folder; the warehouse needs a folder here: rename that file or choose another warehouse path") }
+            return
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            _ = chmod(dir, 0o700)
+        } catch {
+            throw SiyuError.config(file: dir, message: "cannot create the warehouse folder (\(ErrorText.describe(error))); check the permissions of the folders above it")
+        }
     }
 
     func checkVersion() throws {
@@ -45,7 +61,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "10"
+    public static let schemaVersion = "11"
 
     public func createSchema() throws {
         try checkVersion()
@@ -60,7 +76,7 @@ public final class Warehouse {
             header TEXT, export_key TEXT, status TEXT NOT NULL, error TEXT, rows_read INTEGER NOT NULL DEFAULT 0,
             rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT,
             cleaned INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER NOT NULL DEFAULT 0, last_rowid INTEGER NOT NULL DEFAULT -1,
-            seen INTEGER NOT NULL DEFAULT 0, clean_path TEXT);
+            seen INTEGER NOT NULL DEFAULT 0, clean_path TEXT, first_day INTEGER, last_day INTEGER);
         CREATE TABLE IF NOT EXISTS raw_redeliveries(path TEXT NOT NULL, sha256 TEXT NOT NULL, duplicate_of INTEGER NOT NULL,
             seen_at TEXT, size INTEGER, mtime_ns INTEGER, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(path, sha256));
         CREATE INDEX IF NOT EXISTS raw_files_path ON raw_files(path);
@@ -77,6 +93,9 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS stg_replaced(rowid_replaced INTEGER PRIMARY KEY);
         CREATE TABLE IF NOT EXISTS stg_order_counts(file_id INTEGER NOT NULL, platform TEXT NOT NULL, status TEXT NOT NULL,
             orders INTEGER NOT NULL, PRIMARY KEY(file_id, platform, status)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS stg_items(platform TEXT NOT NULL, order_id TEXT NOT NULL, file_id INTEGER NOT NULL,
+            line INTEGER NOT NULL, code TEXT, title TEXT, quantity INTEGER NOT NULL, price_fen INTEGER NOT NULL, seq INTEGER NOT NULL);
+        CREATE INDEX IF NOT EXISTS stg_items_key ON stg_items(platform, order_id);
         CREATE TABLE IF NOT EXISTS stg_follow_records(file_id INTEGER NOT NULL, line INTEGER NOT NULL, openid TEXT NOT NULL,
             unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT,
             seq INTEGER NOT NULL);
@@ -124,10 +143,13 @@ public final class Warehouse {
     // MARK: stage bookkeeping
 
     /// Records a stage's run. `changed: false` (it found nothing new) keeps its place in the commit
-    /// order, so the stages after it do not become stale.
+    /// order, so the stages after it do not become stale; but it is never older than the stages
+    /// before it, which it has just read (else one rejected file, which changes ingest and nothing
+    /// after it, would leave clean "older than ingest" for ever).
     public func recordStage(_ stage: String, runID: String, started: Date, rowsIn: Int, rowsOut: Int, detail: String = "", changed: Bool = true) throws {
+        let upstream = Stage.allCases.prefix { $0.rawValue != stage }.map { "'\($0.rawValue)'" }.joined(separator: ",")
         let seq = changed ? "(SELECT COALESCE(max(seq), 0) + 1 FROM siyu_stages)"
-            : "COALESCE((SELECT seq FROM siyu_stages WHERE stage='\(stage)'), (SELECT COALESCE(max(seq), 0) + 1 FROM siyu_stages))"
+            : "max(COALESCE((SELECT seq FROM siyu_stages WHERE stage='\(stage)'), (SELECT COALESCE(max(seq), 0) + 1 FROM siyu_stages)), (SELECT COALESCE(max(seq), 0) FROM siyu_stages WHERE stage IN (\(upstream.isEmpty ? "''" : upstream))))"
         let st = try db.prepare("INSERT OR REPLACE INTO siyu_stages VALUES(?,?,?,?,?,?,?,?,\(seq))")
         let end = Date()
         try st.run([.text(stage), .text(runID), .text(Self.timestamp(started)), .text(Self.timestamp(end)),
@@ -177,6 +199,24 @@ public final class Warehouse {
             copies[id, default: []].append(path)
         }
         return copies.mapValues { Pipeline.inDeliveryOrder($0) }
+    }
+
+    /// Counts rows a stage quarantined, in the stage's own transaction, until the run that
+    /// quarantined them records its end (and its exit 2); a run killed in between leaves them to
+    /// the next run to report.
+    public func notePendingQuarantine(_ rows: Int) throws {
+        guard rows > 0 else { return }
+        try setMeta("pending_quarantine", String((Int(try meta("pending_quarantine") ?? "0") ?? 0) + rows))
+    }
+
+    /// Each source's first and last day over the files that count (purchase days for orders,
+    /// follow days, spend days), in pipeline order; sources without dated rows are left out.
+    public func sourceSpans() throws -> [(source: String, first: Int, last: Int)] {
+        let spans = try db.prepare("""
+            SELECT source, min(first_day), max(last_day) FROM raw_files
+            WHERE status='landed' AND first_day IS NOT NULL AND \(try activeFiles()) GROUP BY source
+            """).rows { ($0.text(0), $0.int(1), $0.int(2)) }
+        return pipeline.sources.compactMap { s in spans.first { $0.0 == s.name }.map { (s.name, $0.1, $0.2) } }
     }
 
     public func setMeta(_ key: String, _ value: String) throws {
