@@ -31,7 +31,7 @@ run: build
 	fi; \
 	if [ $$rc -ne 0 ] && [ $$rc -ne 2 ]; then exit $$rc; fi; \
 	out=$$(sed -n 's/^output *= *"\(.*\)".*/\1/p' $(PIPELINE) | head -1); \
-	echo; echo "Open the report: $$(realpath $$out/index.html)"
+	echo; echo "Open the report: $$(cd "$$(dirname $$out)" && pwd)/$$(basename $$out)/index.html"
 
 ## test: unit and end-to-end tests (XCTest), then the independent Python cross-check on sample-data/
 test: deps
