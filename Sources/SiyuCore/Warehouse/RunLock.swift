@@ -14,7 +14,7 @@ public final class RunLock {
     public init(warehouse: String, command: String) throws {
         path = Self.lockPath(warehouse: warehouse)
         let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        if !dir.isEmpty { try Warehouse.createPrivateDirectory(dir) }
         // 0600: the lock names the command line of the run, and sits beside private data.
         fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw SiyuError.locked(message: "cannot open the lock file \(path) (errno \(errno)); check that its directory is writable") }
