@@ -48,7 +48,7 @@ public enum Status {
         out += "\nfiles:\n"
         let paths = try wh.currentPaths()
         let files = try db.prepare("""
-            SELECT file_id, name, source, COALESCE(format,''), status, rows_read, rows_landed, rows_quarantined, \(try wh.activeFiles()) FROM raw_files ORDER BY file_id
+            SELECT file_id, name, source, COALESCE(format,'') || COALESCE(', sheet ' || sheet, ''), status, rows_read, rows_landed, rows_quarantined, \(try wh.activeFiles()) FROM raw_files ORDER BY file_id
             """).rows {
             let name = paths[$0.int(0)].map { ($0[0] as NSString).lastPathComponent } ?? $0.text(1)
             let counts = $0.int(8) != 0 ? "" : "  (no longer counts: not found at a matched path by the last ingest)"

@@ -39,7 +39,8 @@ final class RowBatch: @unchecked Sendable {
 
 /// What the producer thread tells the SQLite thread about a file.
 enum ParseEvent: @unchecked Sendable {
-    case header(HeaderMap, layout: String)
+    /// The header found; for a workbook, the sheet it is on and the other sheets (not read).
+    case header(HeaderMap, layout: String, sheet: String? = nil, otherSheets: [String] = [])
     case batch(RowBatch)
     case done(encoding: TextEncoding, rowsRead: Int, sha256: String)
     case failed(message: String, encoding: TextEncoding)
@@ -126,7 +127,7 @@ final class FileParser: @unchecked Sendable {
     private func parseJSONLines() throws -> (TextEncoding, Int) {
         let reader = try UTF8ChunkReader(path: path)
         let header = HeaderMap(Self.jsonFields)
-        events.push(.header(header, layout: "wechat_followers_jsonl"))
+        events.push(.header(header, layout: "wechat_followers_jsonl", sheet: nil, otherSheets: []))
         var batch = RowBatch()
         var pending: [UInt8] = []
         var line = 0, rowsRead = 0
@@ -170,14 +171,84 @@ final class FileParser: @unchecked Sendable {
         return (reader.encoding, rowsRead)
     }
 
-    /// A spreadsheet workbook rather than text: .xlsx (a zip) or .xls (an OLE file).
-    static func workbookKind(_ path: String) -> String? {
-        guard let h = try? InputFile.open(path) else { return nil }
-        defer { try? h.close() }
-        let head = [UInt8](h.readData(ofLength: 4))
-        if head == [0x50, 0x4B, 0x03, 0x04] { return ".xlsx" }
-        if head == [0xD0, 0xCF, 0x11, 0xE0] { return ".xls" }
-        return nil
+    /// Reads a .xlsx workbook (recognised by its content, whatever its name): the first sheet
+    /// whose header (after up to `maxPreambleLines` rows) matches a signature is read, streamed
+    /// row by row like a CSV file; the sheet's row numbers are the rows' line numbers.
+    private func parseWorkbook() throws {
+        let reader: XLSXReader
+        do { reader = try XLSXReader(path: path) } catch let e as WorkbookError {
+            throw SiyuError.input(file: path, line: nil, column: nil, message: "cannot read this .xlsx workbook: \(e.message)")
+        }
+        var chosen: (sheet: Int, headerRow: Int, header: HeaderMap, layout: String)?
+        var firstMiss: (line: Int, nearest: String, missing: [String])?
+        var skipped: [String] = []
+        for (k, name) in reader.sheetNames.enumerated() {
+            var looked = 0
+            do {
+                try reader.forEachRow(sheet: k) { row, cells in
+                    let hm = HeaderMap(cells.strings)
+                    if hm.names.allSatisfy(\.isEmpty) { return true }   // a blank row above the header
+                    switch Formats.detect(header: hm, source: source) {
+                    case let .found(_, layout):
+                        chosen = (k, row, hm, layout)
+                        return false
+                    case let .unknown(nearest, missing):
+                        if firstMiss == nil { firstMiss = (row, nearest?.id ?? "none", missing) }
+                        looked += 1
+                        return looked <= Self.maxPreambleLines
+                    }
+                }
+            } catch let e as WorkbookError {
+                throw SiyuError.input(file: path, line: nil, column: nil, message: "sheet \"\(name)\": \(e.message)")
+            }
+            if chosen != nil { break }
+            skipped.append(name)
+        }
+        guard let chosen else {
+            if let m = firstMiss { throw unknownFormat(m) }
+            throw SiyuError.input(file: path, line: nil, column: nil, message: "the workbook has no sheet with a header row (sheets: \(reader.sheetNames.joined(separator: ", "))); download the export again")
+        }
+        let sheetName = reader.sheetNames[chosen.sheet]
+        let others = reader.sheetNames.enumerated().filter { $0.offset != chosen.sheet }.map(\.element)
+        events.push(.header(chosen.header, layout: chosen.layout, sheet: sheetName, otherSheets: others))
+        let n = chosen.header.names.count
+        var batch = RowBatch()
+        var rowsRead = 0
+        do {
+            try reader.forEachRow(sheet: chosen.sheet) { row, cells in
+                guard row > chosen.headerRow else { return true }   // the preamble and the header
+                if cells.count == 0 || cells.joined.allSatisfy({ $0 == 0x1F || $0 == 0x20 }) { return true }   // a blank row
+                rowsRead += 1
+                if cells.count > n {
+                    batch.badRows.append((row, cells.count, IngestStage.rawText(cells.strings), nil))
+                } else {
+                    batch.bytes.append(contentsOf: cells.joined)
+                    // Cells after the last non-empty one are not written in a sheet: empty.
+                    if cells.count < n { batch.bytes.append(contentsOf: repeatElement(0x1F, count: n - cells.count)) }
+                    batch.ends.append(batch.bytes.count)
+                    batch.lines.append(row)
+                }
+                if batch.bytes.count >= Self.batchBytes {
+                    events.push(.batch(batch))
+                    batch = RowBatch()
+                }
+                return true
+            }
+        } catch let e as WorkbookError {
+            throw SiyuError.input(file: path, line: nil, column: nil, message: "sheet \"\(sheetName)\": \(e.message)")
+        }
+        events.push(.batch(batch))
+        events.push(.done(encoding: .workbook, rowsRead: rowsRead, sha256: try IngestStage.sha256(of: path).0))
+    }
+
+    /// What to do with a workbook siyu cannot read, by what its first bytes say it is.
+    static func workbookRefusal(_ sniff: WorkbookSniff) -> String? {
+        switch sniff {
+        case .xls: return "this is an Excel 97-2003 workbook (.xls), which siyu does not read; open it in Excel or WPS and save it as an Excel Workbook (.xlsx) or CSV UTF-8, or export again from the back office"
+        case .encrypted: return "this workbook is protected with a password, so its sheets cannot be read; open it, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it), save it and put it back"
+        case .unknownOLE: return "this is an Office compound file, not an .xlsx workbook or a CSV export; export the report again as .xlsx or CSV"
+        case .xlsx, .notWorkbook: return nil
+        }
     }
 
     /// The error for a file whose header (first line, or one of the few after it) matches no format.
@@ -190,9 +261,13 @@ final class FileParser: @unchecked Sendable {
     static let maxPreambleLines = 5
 
     private func parse() {
-        if let kind = Self.workbookKind(path) {
-            events.push(.failed(message: SiyuError.input(file: path, line: nil, column: nil, message:
-                "this is an Excel workbook (\(kind)), not a CSV export; siyu reads CSV: open it and save it as CSV (UTF-8), or export CSV from the back office").description, encoding: .utf8))
+        let sniff = Workbook.sniff(path: path)
+        if let refusal = Self.workbookRefusal(sniff) {
+            events.push(.failed(message: SiyuError.input(file: path, line: nil, column: nil, message: refusal).description, encoding: .workbook))
+            return
+        }
+        if sniff == .xlsx {
+            do { try parseWorkbook() } catch { events.push(.failed(message: ErrorText.describe(error), encoding: .workbook)) }
             return
         }
         if source.kind == .followers, Self.looksLikeJSONLines(path) {
@@ -214,7 +289,7 @@ final class FileParser: @unchecked Sendable {
                     switch Formats.detect(header: hm, source: source) {
                     case let .found(_, layout):
                         header = hm
-                        events.push(.header(hm, layout: layout))
+                        events.push(.header(hm, layout: layout, sheet: nil, otherSheets: []))
                     case let .unknown(nearest, missing):
                         // Some back offices write a title or date-range line or two above the header
                         // (京准通): look a few lines further before giving up.

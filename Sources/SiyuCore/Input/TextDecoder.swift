@@ -6,6 +6,7 @@ public enum TextEncoding: String, Sendable {
     case utf8 = "UTF-8"
     case utf8BOM = "UTF-8-BOM"
     case gb18030 = "GB18030"   // superset of GBK and GB2312
+    case workbook = "xlsx"     // a workbook's XML (UTF-8 inside its zip)
 }
 
 public struct DecodeError: Error, CustomStringConvertible {

@@ -203,13 +203,18 @@ public struct IngestStage {
         var encoding = TextEncoding.utf8
         var fileError: String?
         var sha: String?
+        var sheet: String?
         loop: while true {
             let event = parser.events.pop()
             do {
             switch event {
-            case let .header(h, layout):
+            case let .header(h, layout, sheetName, others):
                 header = h
                 format = layout
+                sheet = sheetName
+                if let sheetName, !others.isEmpty {
+                    wh.logger.info("workbook: reading one sheet, the others do not match an export", metadata: ["file": "\(name)", "sheet": "\(sheetName)", "other_sheets": "\(others.joined(separator: ", "))"])
+                }
             case let .batch(b):
                 let n = header?.names.count ?? 0
                 for bad in b.badRows {
@@ -277,15 +282,15 @@ public struct IngestStage {
             if wh.pipeline.stopOnBadFile { throw SiyuError.input(file: path, line: nil, column: nil, message: "stopping: on_bad_file = \"stop\" in the pipeline file") }
             return
         }
-        try db.prepare("UPDATE raw_files SET status='landed', format=?, encoding=?, header=?, rows_read=?, rows_landed=?, rows_quarantined=?, first_rowid=?, last_rowid=? WHERE file_id=?")
+        try db.prepare("UPDATE raw_files SET status='landed', format=?, encoding=?, header=?, rows_read=?, rows_landed=?, rows_quarantined=?, first_rowid=?, last_rowid=?, sheet=? WHERE file_id=?")
             .run([.text(format), .text(encoding.rawValue), .text(Warehouse.joinCells(header!.names)), .int(rowsRead), .int(landed), .int(quarantined),
-                  .int(firstRowID), .int(firstRowID + landed - 1), .int(fileID)])
+                  .int(firstRowID), .int(firstRowID + landed - 1), .optText(sheet), .int(fileID)])
         report.filesIngested += 1
         report.rowsIn += rowsRead
         report.rowsOut += landed
         report.quarantined += quarantined
         wh.progress.clear()
-        wh.logger.info("ingested", metadata: ["file": "\(name)", "format": "\(format)", "encoding": "\(encoding.rawValue)",
+        wh.logger.info("ingested", metadata: ["file": "\(name)\(sheet.map { "#\($0)" } ?? "")", "format": "\(format)", "encoding": "\(encoding.rawValue)",
                                               "rows.read": "\(rowsRead)", "rows.landed": "\(landed)", "rows.quarantined": "\(quarantined)"])
     }
 }

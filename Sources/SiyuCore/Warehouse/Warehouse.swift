@@ -76,7 +76,7 @@ public final class Warehouse {
             header TEXT, export_key TEXT, status TEXT NOT NULL, error TEXT, rows_read INTEGER NOT NULL DEFAULT 0,
             rows_landed INTEGER NOT NULL DEFAULT 0, rows_quarantined INTEGER NOT NULL DEFAULT 0, ingested_at TEXT, run_id TEXT,
             cleaned INTEGER NOT NULL DEFAULT 0, first_rowid INTEGER NOT NULL DEFAULT 0, last_rowid INTEGER NOT NULL DEFAULT -1,
-            seen INTEGER NOT NULL DEFAULT 0, clean_path TEXT, first_day INTEGER, last_day INTEGER);
+            seen INTEGER NOT NULL DEFAULT 0, clean_path TEXT, first_day INTEGER, last_day INTEGER, sheet TEXT);
         CREATE TABLE IF NOT EXISTS raw_redeliveries(path TEXT NOT NULL, sha256 TEXT NOT NULL, duplicate_of INTEGER NOT NULL,
             seen_at TEXT, size INTEGER, mtime_ns INTEGER, seen INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(path, sha256));
         CREATE INDEX IF NOT EXISTS raw_files_path ON raw_files(path);
