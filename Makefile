@@ -1,7 +1,7 @@
 # siyu — make run (install, build, run on sample-data/), make test, make bench.
 SHELL := /bin/bash
 PIPELINE ?= pipelines/sample.toml
-APT_PACKAGES := libcsv-dev libsqlite3-dev
+APT_PACKAGES := libcsv-dev libsqlite3-dev libxml2-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SIYU := .build/release/siyu
 

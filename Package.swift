@@ -12,17 +12,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(name: "CCSV", path: "Sources/CCSV", providers: [.apt(["libcsv-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CIconv", path: "Sources/CIconv"),
+        // libxml2's SAX2 push parser: .xlsx sheets are parsed as they inflate (only XMLPushParser.swift imports it).
+        .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         // SHA-256 with the x86 SHA instructions when the CPU has them (file hashing at ingest).
         .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "SiyuCore",
             dependencies: [
-                "CCSV", "CSQLite", "CIconv", "CSHA256",
+                "CCSV", "CSQLite", "CIconv", "CSHA256", "CLibXML2",
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ],

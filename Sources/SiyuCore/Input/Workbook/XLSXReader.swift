@@ -1,0 +1,218 @@
+import Foundation
+import ZIPFoundation
+
+/// How much of a workbook the reader accepts before it calls the file a zip bomb or damaged.
+public struct XLSXLimits: Sendable {
+    /// Uncompressed bytes of one sheet part (counted while it inflates).
+    public var maxSheetBytes: Int64
+    /// Uncompressed bytes of the shared strings part, held in memory (also the cap of the small
+    /// parts: workbook, relationships, styles).
+    public var maxSharedStringsBytes: Int64
+    /// Inflated bytes per compressed byte of a part; checked once a part has inflated past 1 MiB.
+    /// Deflate alone stays under ~1030:1; real sheets under ~100:1.
+    public var maxCompressionRatio: Int64
+    /// Columns of a sheet (Excel: 16384, XFD).
+    public var maxColumns: Int
+    /// Row numbers of a sheet (Excel: 1048576).
+    public var maxRows: Int
+
+    public init(maxSheetBytes: Int64 = 8 << 30, maxSharedStringsBytes: Int64 = 1 << 30, maxCompressionRatio: Int64 = 500,
+                maxColumns: Int = 16384, maxRows: Int = 1_048_576) {
+        self.maxSheetBytes = maxSheetBytes
+        self.maxSharedStringsBytes = maxSharedStringsBytes
+        self.maxCompressionRatio = maxCompressionRatio
+        self.maxColumns = maxColumns
+        self.maxRows = maxRows
+    }
+
+    public static let standard = XLSXLimits()
+
+    /// A part may inflate this much before its compression ratio is judged.
+    static let ratioGraceBytes: Int64 = 1 << 20
+}
+
+/// Reads .xlsx workbooks: opens the zip, reads the workbook, relationships, styles and shared
+/// strings up front, then streams a sheet's rows: the part inflates chunk by chunk (ZIPFoundation)
+/// into libxml2's push parser, so memory does not grow with the rows.
+///
+/// Not thread-safe (one zip file handle): use an instance from one thread at a time.
+public final class XLSXReader {
+    public let limits: XLSXLimits
+    private let archive: Archive
+    /// Zip entries by part name (lower case, no leading slash: OPC part names ignore case).
+    private var entries: [String: Entry] = [:]
+    private var sheets: [(name: String, part: String?)] = []
+    private var shared = SharedStrings()
+    private var dateStyles: [Bool] = []
+    private var date1904 = false
+
+    /// Sheet names in workbook order.
+    public var sheetNames: [String] { sheets.map(\.name) }
+
+    public init(path: String, limits: XLSXLimits = .standard) throws {
+        self.limits = limits
+        switch Workbook.sniff(path: path) {
+        case .xlsx: break
+        case .xls:
+            throw WorkbookError("this is an Excel 97-2003 workbook (.xls), which siyu does not read: open it in Excel and save it as an Excel Workbook (.xlsx) or as CSV (UTF-8), or export .xlsx or CSV from the back office")
+        case .encrypted:
+            throw WorkbookError("the workbook is password-protected (encrypted): open it in Excel with its password, remove the password (File > Info > Protect Workbook > Encrypt with Password, leave it empty) and save it, or export it again without a password")
+        case .unknownOLE:
+            throw WorkbookError("this is an old-style Office file (OLE) but not an Excel workbook siyu can read: check that the right file was given, or export the data again as .xlsx or CSV")
+        case .notWorkbook:
+            throw WorkbookError("the file is not an .xlsx workbook (it does not start like a zip file): check that the right file was given, or download the export again")
+        }
+        do {
+            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
+        } catch {
+            throw Self.damaged("its zip directory cannot be read, often a download cut short")
+        }
+        for entry in archive where entry.type == .file {
+            let key = Self.key(entry.path)
+            if entries[key] == nil { entries[key] = entry }
+        }
+        try readMetadata()
+    }
+
+    // MARK: Opening
+
+    private func readMetadata() throws {
+        var workbookPart = "xl/workbook.xml"
+        if let rels = entries["_rels/.rels"] {
+            let r = try parseSmallPart(rels, .relationships, "_rels/.rels")
+            if let t = r.relationships.values.first(where: { $0.type.hasSuffix("/officeDocument") })?.target {
+                workbookPart = XLSXMetadataParser.resolve(t, from: "/")
+            }
+        }
+        guard let workbookEntry = entries[Self.key(workbookPart)] ?? entries["xl/workbook.xml"] else {
+            throw WorkbookError("the file has no workbook part (xl/workbook.xml): it is a zip but not a complete .xlsx export; download the export again")
+        }
+        let workbook = try parseSmallPart(workbookEntry, .workbook, workbookPart)
+        date1904 = workbook.date1904
+
+        var relationships: [String: (type: String, target: String)] = [:]
+        let relsPart = XLSXMetadataParser.relationshipsPart(of: workbookPart)
+        if let e = entries[Self.key(relsPart)] {
+            relationships = try parseSmallPart(e, .relationships, relsPart).relationships
+        }
+        sheets = workbook.sheets.map { s in
+            (s.name, s.relationship.flatMap { relationships[$0] }.map { XLSXMetadataParser.resolve($0.target, from: workbookPart) })
+        }
+        func part(_ type: String, _ fallback: String) -> Entry? {
+            let target = relationships.values.first { $0.type.hasSuffix(type) }?.target
+            return target.flatMap { entries[Self.key(XLSXMetadataParser.resolve($0, from: workbookPart))] } ?? entries[fallback]
+        }
+        if let e = part("/styles", "xl/styles.xml") {
+            dateStyles = try parseSmallPart(e, .styles, "the styles (xl/styles.xml)").dateStyles
+        }
+        if let e = part("/sharedStrings", "xl/sharedstrings.xml") {
+            let handler = SharedStringsParser()
+            try parse(e, limit: limits.maxSharedStringsBytes, part: "the shared strings (xl/sharedStrings.xml)", handler) { line, message in
+                "the shared strings (xl/sharedStrings.xml) are not well-formed XML (line \(line): \(message)): the file is damaged; download the export again"
+            }
+            shared = handler.strings
+        }
+    }
+
+    private func parseSmallPart(_ entry: Entry, _ kind: XLSXMetadataParser.Kind, _ part: String) throws -> XLSXMetadataParser {
+        let handler = XLSXMetadataParser(kind)
+        try parse(entry, limit: limits.maxSharedStringsBytes, part: part, handler) { line, message in
+            "\(part) is not well-formed XML (line \(line): \(message)): the file is damaged; download the export again"
+        }
+        return handler
+    }
+
+    // MARK: Rows
+
+    /// Streams the rows of sheet `index` (0-based, workbook order). `row` is the 1-based sheet row
+    /// number (the `r` attribute, or counted when absent); rows the sheet does not hold are not
+    /// called back, an empty `<row>` is (with `count` 0). `body` returns false to stop early.
+    /// Memory does not grow with the number of rows.
+    public func forEachRow(sheet index: Int, _ body: (_ row: Int, _ cells: XLSXRow) throws -> Bool) throws {
+        guard sheets.indices.contains(index) else {
+            throw WorkbookError("the workbook has \(sheets.count) sheet(s), none numbered \(index + 1)")
+        }
+        guard let part = sheets[index].part, let entry = entries[Self.key(part)] else {
+            throw Self.damaged("the workbook lists this sheet but its part is missing")
+        }
+        try withoutActuallyEscaping(body) { body in
+            let handler = XLSXSheetParser(shared: shared, dateStyles: dateStyles, date1904: date1904, limits: limits, body: body)
+            try parse(entry, limit: limits.maxSheetBytes, part: "the sheet", handler) { line, message in
+                "the sheet's XML is malformed \(handler.position) (line \(line): \(message)): the file is damaged or cut short; download the export again"
+            }
+        }
+    }
+
+    // MARK: Streaming a part
+
+    /// Parses one part with `handler`, turning libxml2's complaint into a message by `malformed`.
+    private func parse(_ entry: Entry, limit: Int64, part: String, _ handler: XMLPushHandler,
+                       malformed: (Int, String) -> String) throws {
+        let parser = XMLPushParser(handler: handler)
+        (handler as? XLSXSheetParser)?.parser = parser
+        do {
+            try stream(entry, limit: limit, part: part, into: parser)
+        } catch let XMLPushFailure.malformed(message, line) {
+            throw WorkbookError(malformed(line, message))
+        } catch let XMLPushFailure.handler(error) {
+            throw error
+        }
+    }
+
+    private struct Stop: Error {}
+
+    /// Inflates `entry` chunk by chunk into `parser`, counting what comes out: a part that grows past
+    /// `limit`, or compresses absurdly well (a zip bomb), is refused while it streams, whatever sizes
+    /// the zip declares.
+    private func stream(_ entry: Entry, limit: Int64, part: String, into parser: XMLPushParser) throws {
+        let declared = Int64(clamping: entry.uncompressedSize)
+        if declared > limit { throw tooLarge(part, limit) }
+        let compressed = max(Int64(clamping: entry.compressedSize), 1)
+        let (byRatio, overflow) = compressed.multipliedReportingOverflow(by: limits.maxCompressionRatio)
+        let maxByRatio = overflow ? Int64.max : max(byRatio, XLSXLimits.ratioGraceBytes)
+        let stored = !entry.isCompressed
+        var total: Int64 = 0
+        let crc: CRC32
+        do {
+            crc = try archive.extract(entry, bufferSize: 1 << 16) { data in
+                if data.isEmpty {
+                    // A stored part is read to its declared size: an empty chunk means the file ended.
+                    if stored && total < declared { throw Self.damaged("\(part) ends early: the file is cut short") }
+                    return
+                }
+                total += Int64(data.count)
+                if total > limit { throw self.tooLarge(part, limit) }
+                if total > maxByRatio {
+                    throw WorkbookError("\(part) is compressed more than \(self.limits.maxCompressionRatio):1, which no real export is (a zip bomb?): refused; download the export again from the back office")
+                }
+                if try !data.withUnsafeBytes({ try parser.feed($0) }) { throw Stop() }
+            }
+        } catch is Stop {
+            return
+        } catch let e as WorkbookError {
+            throw e
+        } catch let e as XMLPushFailure {
+            throw e
+        } catch {
+            throw Self.damaged("\(part) cannot be inflated")
+        }
+        if parser.stopped { return }
+        if crc != entry.checksum { throw Self.damaged("\(part) fails its checksum") }
+        try parser.finish()
+    }
+
+    private func tooLarge(_ part: String, _ limit: Int64) -> WorkbookError {
+        WorkbookError("\(part) inflates to more than \(limit >> 20) MiB, more than any real export (a zip bomb?): refused; download the export again, or export a shorter period")
+    }
+
+    private static func damaged(_ what: String) -> WorkbookError {
+        WorkbookError("the .xlsx file is damaged (\(what)): download the export again")
+    }
+
+    /// A part name as looked up: lower case, `/` separators, no leading slash.
+    private static func key(_ path: String) -> String {
+        var p = path.replacingOccurrences(of: "\\", with: "/").lowercased()
+        while p.hasPrefix("/") { p.removeFirst() }
+        return p
+    }
+}
