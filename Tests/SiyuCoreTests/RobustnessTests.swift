@@ -67,7 +67,7 @@ final class RobustnessTests: XCTestCase {
         try write("tmall/ExportOrderList202501031200.csv", "foo,bar\n1,2\n")                      // unknown format
         try writeBytes("tmall/ExportOrderList202501041200.csv", Array(Self.tmallHeader.utf8) + [0x31, 0x2C, 0xFF, 0xFE, 0x0A])  // UTF-8 then junk
         try write("douyin/orders.csv", "订单编号,达人昵称,收货电话,实付,支付时间,流量来源,备注\nD1,小红,13900000002,88.50,2024-12-05 08:00:00,直播间,\nD2,小蓝,,12.00,2024-12-06 08:00:00,——,\n")
-        try writeBytes("tmall/ExportOrderList202501051200.xlsx.csv", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00])  // a workbook renamed
+        try writeBytes("tmall/ExportOrderList202501051200.xlsx.csv", [0x50, 0x4B, 0x03, 0x04, 0x14, 0x00, 0x00, 0x00])  // a workbook (cut short) renamed
         try write("spend/jzt.csv", "京准通 推广报表\n时间范围: 2024-12-01 ~ 2024-12-31\ndate,channel,spend\n2024-12-02,京准通,5.00\n")   // preamble lines
         try write("spend/plain.csv", "date,channel,spend\n2024-12-01,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",10.00\n2024-12-01,合计,10.00\n")
 
@@ -78,7 +78,7 @@ final class RobustnessTests: XCTestCase {
         XCTAssertTrue(r.stderr.contains("ExportOrderList202501031200.csv:1: error: unknown format"), r.stderr)
         XCTAssertTrue(r.stderr.contains("Nearest: tmall_orders, missing headers: 订单编号"), r.stderr)
         XCTAssertTrue(r.stderr.contains("ExportOrderList202501041200.csv: bytes at offset"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("ExportOrderList202501051200.xlsx.csv: error: this is an Excel workbook (.xlsx)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("ExportOrderList202501051200.xlsx.csv: error: cannot read this .xlsx workbook: the .xlsx file is damaged"), r.stderr)
 
         let dq = TestSupport.csvRows(try TestSupport.read(dir.appendingPathComponent("out/reports/data_quality.csv")))
         for f in dq.dropFirst() where !f[3].isEmpty {
