@@ -27,8 +27,12 @@ public enum SiyuError: Error, CustomStringConvertible {
 /// wrong, never a raw `NSCocoaErrorDomain Code=…` dump.
 public enum ErrorText {
     public static func describe(_ error: Error) -> String {
-        if let e = error as? CustomStringConvertible, error is SiyuError || error is SQLiteError || error is DecodeError || error is StageFailure {
-            return e.description
+        switch error {
+        case let e as SiyuError: return e.description
+        case let e as SQLiteError: return e.description
+        case let e as DecodeError: return e.description
+        case let e as StageFailure: return e.description
+        default: break
         }
         let ns = error as NSError
         let path = (ns.userInfo[NSFilePathErrorKey] as? String) ?? (ns.userInfo[NSURLErrorKey] as? URL)?.path
