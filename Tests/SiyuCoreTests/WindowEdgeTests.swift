@@ -333,6 +333,19 @@ final class WindowEdgeTests: XCTestCase {
         XCTAssertEqual(try o.rows("repurchase_by_period", "2025-W05", "all"), [["2025-W05", "all", "2", "2", "0", "0.0000", "0", "0.0000", "20.00", "false"]])
     }
 
+    /// ISO week labels where the week year is not the calendar year of some of its days: the year is
+    /// that of the week's Thursday. (The fixture's weeks would label alike if Wednesday or Friday
+    /// decided; these do not.)
+    func testISOWeekLabelsAtYearEnds() {
+        let w = PeriodKind.week
+        for (y, m, d, label) in [(2024, 12, 30, "2025-W01"), (2025, 1, 5, "2025-W01"), (2024, 12, 29, "2024-W52"),
+                                 (2025, 12, 29, "2026-W01"),   // Monday; its Thursday is 2026-01-01 (Wednesday: 2025-12-31)
+                                 (2021, 1, 3, "2020-W53"),     // Sunday; its Thursday is 2020-12-31 (Friday: 2021-01-01)
+                                 (2026, 12, 31, "2026-W53"), (2027, 1, 4, "2027-W01")] {
+            XCTAssertEqual(w.label(w.index(ofDay: CivilDate.dayNumber(y, m, d))), label, "\(y)-\(m)-\(d)")
+        }
+    }
+
     // MARK: customer_summary
 
     /// frequency = repeat purchase days, recency = last − first purchase day, T = as-of − first purchase
