@@ -148,6 +148,11 @@ final class WindowEdgeTests: XCTestCase {
         XCTAssertEqual(try o.rows("channel_cpa", "2025-03", "unmapped"), [["2025-03", "unmapped", "5.00", "0", "", "0.00", "0.00", "", "false"]])
         XCTAssertEqual(try o.rows("channel_cpa", "2025-03", "blended"), [["2025-03", "blended", "5.00", "2", "2.50", "20.00", "35.00", "7.0000", "false"]])
         XCTAssertEqual(try o.rows("channel_cpa", "2025-04"), [])
+        // As of 2025-03-30 the 5.00 of 03-31 is after the as-of date, in the same month: no unmapped spend anywhere,
+        // so no unmapped row. 2025-03 has again alone (10.00; its 03-31 purchase is cut off too).
+        let before = try runSiyu(asOf: "2025-03-30")
+        XCTAssertEqual(try before.rows("channel_cpa", "2025-03", "unmapped"), [])
+        XCTAssertEqual(try before.rows("channel_cpa", "2025-03", "blended"), [["2025-03", "blended", "0.00", "1", "0.00", "10.00", "10.00", "", "false"]])
         // As of 2025-04-01 the 7.00 counts, in 2025-04.
         XCTAssertEqual(try runSiyu(asOf: "2025-04-01").rows("channel_cpa", "2025-04", "unmapped"),
                        [["2025-04", "unmapped", "7.00", "0", "", "0.00", "0.00", "", "false"]])
