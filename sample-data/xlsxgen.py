@@ -103,12 +103,15 @@ def _sheet_rows(rows, shape: str, strings: dict, out):
     buf = []
     for row in rows:
         r += 1
+        rs = str(r)
         cells = []
         for c, v in enumerate(row):
             if v is None or v == "":
                 continue
-            ref = "%s%d" % (_COLUMNS[c], r)
-            if isinstance(v, Num):
+            ref = _COLUMNS[c] + rs
+            if type(v) is str and not excel:  # the common case first (a Num is not exactly a str)
+                cells.append('<c r="%s" t="inlineStr"><is>%s</is></c>' % (ref, _text_xml(v)))
+            elif isinstance(v, Num):
                 cells.append('<c r="%s"><v>%s</v></c>' % (ref, v))
             elif isinstance(v, bool):
                 cells.append('<c r="%s" t="b"><v>%d</v></c>' % (ref, v))
