@@ -475,7 +475,7 @@ class XlsxSink:
     bounded queue of batches, so memory does not grow with the file (xlsxgen streams its rows;
     the "excel" shape keeps its shared strings, so at scale only the "qianniu" shape is used)."""
 
-    BATCH = 1000
+    BATCH = 250
 
     def __init__(self, path, header, shape: str, sheet: str, convert=None, preamble=()):
         # convert: row -> row as the workbook holds it (None: as given)
