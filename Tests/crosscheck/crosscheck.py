@@ -28,6 +28,7 @@ import re
 import sys
 import tomllib
 import zipfile
+import zlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -712,7 +713,8 @@ class Ingest:
         elif raw.startswith(b"PK\x03\x04"):  # a zip: an .xlsx workbook, whatever its name says
             try:
                 table, records = read_workbook(raw)
-            except (zipfile.BadZipFile, ET.ParseError, KeyError, ValueError, IndexError) as e:
+            except (zipfile.BadZipFile, zlib.error, ET.ParseError, KeyError, ValueError, IndexError, EOFError,
+                    NotImplementedError, RuntimeError, OSError) as e:  # damaged, encrypted, odd compression
                 print(f"crosscheck: {path}: not a readable workbook ({e!r})", file=sys.stderr)
                 return quality_row(path, sha, "unreadable_workbook", 0, {})
         else:
