@@ -41,6 +41,7 @@ test: deps
 
 crosscheck:
 	@rm -rf build/crosscheck && mkdir -p build/crosscheck
+	python3 Tests/crosscheck/test_xlsx.py
 	.build/debug/siyu run --quiet --pipeline $(PIPELINE) --warehouse build/crosscheck/warehouse.sqlite --output build/crosscheck/siyu >/dev/null || [ $$? -eq 2 ]
 	python3 Tests/crosscheck/crosscheck.py --pipeline $(PIPELINE) --out build/crosscheck/python --compare build/crosscheck/siyu
 	@# ISO weeks and an as-of date inside the data (partial periods, incomplete windows, later orders ignored)

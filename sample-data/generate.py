@@ -3,22 +3,30 @@
 
 Writes merchant exports in the shapes of shared/FORMATS.md:
 
-    tmall/      Tmall 千牛 order reports  ExportOrderList<YYYYMMDDHHMM>.csv   GBK
+    tmall/      Tmall 千牛 order reports  ExportOrderList<YYYYMMDDHHMM>.csv (GBK) or .xlsx (千牛 2020
+                layout, or re-saved in Excel), each with its item file beside it:
+                ExportOrderDetailList<same stamp>.csv (宝贝报表, GBK) or .xlsx (2020 item sheet)
     jd/         JD 商家后台 order exports jd_orders_<YYYYMMDD>.csv            GBK, one row per SKU
-    youzan/     Youzan (微商城) exports    youzan_orders_<period>.csv          UTF-8 with BOM
+    youzan/     Youzan (微商城) exports    youzan_orders_<period>.csv (UTF-8 with BOM) or .xlsx
     followers/  WeChat follower snapshots followers_<YYYYMMDD>.csv           UTF-8
-    spend/      万相台 (GBK), 直通车 (GBK, one file per date range), plain date,channel,spend (UTF-8)
+    spend/      万相台 (GBK), 直通车 (GBK, one file per date range), 京准通 plan report (.xlsx, the
+                sample only), plain date,channel,spend (UTF-8)
 
 Usage:
     python3 sample-data/generate.py                      # regenerate the committed sample in place
     python3 sample-data/generate.py --out /tmp/s2        # the same sample, elsewhere
+    python3 sample-data/generate.py --out /tmp/s2 --csv-only
+        # the sample's CSV twin: the same orders and spend, every file a CSV, no item files
     python3 sample-data/generate.py --orders 1000000 --out /tmp/big   # at scale, monthly files
+    python3 sample-data/generate.py --orders 1000000 --out /tmp/big --tmall-format xlsx
+        # the same, the Tmall order reports (and item sheets) as 千牛 workbooks
     python3 sample-data/generate.py --orders 1000000 --out /tmp/big --next-day 1
         # adds only tomorrow's delivery (day 1 after the range: 2026-01-01) to /tmp/big, deletes nothing
 
-Python 3.11 standard library only. Everything is derived from random.Random(seed) and fixed
-dates: the same arguments always give byte-identical files. Orders are generated day by day in
-time order and streamed to the files; only customers, fans and one day of orders are in memory.
+Python 3.11 standard library only (.xlsx through xlsxgen.py beside this file). Everything is
+derived from random.Random(seed) and fixed dates: the same arguments always give byte-identical
+files. Orders are generated day by day in time order and streamed to the files (workbooks too,
+through a writer thread each); only customers, fans and one day of orders are in memory.
 All money is integer fen internally and written as exact two-decimal yuan.
 """
 
@@ -29,9 +37,15 @@ import bisect
 import csv
 import datetime as dt
 import os
+import queue
 import random
+import re
 import shutil
 import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from xlsxgen import write_xlsx  # noqa: E402  (beside this script, standard library only)
 
 # ---------------------------------------------------------------------------------------------
 # Calendar and time helpers. A time is an int: seconds since 2024-01-01 00:00 local time
@@ -135,24 +149,52 @@ SHOP_TMALL = "思语官方旗舰店"
 SHOP_TMALL_ID = "57300421"
 SHOP_YOUZAN = "思语微商城"
 
-# (code, title, price in fen, JD 商品ID). Titles 6 and 13 carry a comma, ASCII quotes, a newline.
+# The catalogue: (merchant code, title, price in fen, JD 商品ID). Titles 6 and 13 carry a comma,
+# ASCII quotes, a newline. The merchant code is the same on Tmall (商家编码) and JD (货号): one ERP;
+# the travel kit and the limited sakura box were never given one (item lines by title only).
 PRODUCTS = [
-    ("SY-001", "思语山茶花氨基酸洁面乳120ml", 8900, "100012345601"),
-    ("SY-002", "思语山茶花保湿精华水150ml", 15900, "100012345602"),
-    ("SY-003", "思语玻尿酸修护面霜50g", 21900, "100012345603"),
-    ("SY-004", "思语烟酰胺亮肤精华液30ml", 29900, "100012345604"),
-    ("SY-005", "思语清透防晒喷雾SPF50+ PA++++ 150ml", 9900, "100012345605"),
-    ("SY-006", '思语"经典"三件套礼盒, 洁面+精华水+面霜', 49900, "100012345606"),
-    ("SY-007", "思语温和卸妆油200ml", 12900, "100012345607"),
-    ("SY-008", "思语补水面膜10片装", 6900, "100012345608"),
-    ("SY-009", "思语紧致眼霜15g", 25900, "100012345609"),
-    ("SY-010", "思语香氛身体乳250ml", 7900, "100012345610"),
-    ("SY-011", "思语护手霜三支装,30g×3", 4900, "100012345611"),
-    ("SY-012", "思语旅行装小样套装", 3900, "100012345612"),
-    ("SY-013", '【限定】思语"樱花"礼盒\n附赠手写贺卡', 39900, "100012345613"),
-    ("SY-014", "思语男士控油洁面100g", 7900, "100012345614"),
-    ("SY-015", "思语润唇膏2支装", 5900, "100012345615"),
+    ("SY-CLEANSER-120", "思语山茶花氨基酸洁面乳120ml", 8900, "100012345601"),
+    ("SY-TONER-150", "思语山茶花保湿精华水150ml", 15900, "100012345602"),
+    ("SY-CREAM-50", "思语玻尿酸修护面霜50g", 21900, "100012345603"),
+    ("SY-SERUM-30", "思语烟酰胺亮肤精华液30ml", 29900, "100012345604"),
+    ("SY-SUN-150", "思语清透防晒喷雾SPF50+ PA++++ 150ml", 9900, "100012345605"),
+    ("SY-GIFT-3PC", '思语"经典"三件套礼盒, 洁面+精华水+面霜', 49900, "100012345606"),
+    ("SY-OIL-200", "思语温和卸妆油200ml", 12900, "100012345607"),
+    ("SY-MASK-10", "思语补水面膜10片装", 6900, "100012345608"),
+    ("SY-EYE-15", "思语紧致眼霜15g", 25900, "100012345609"),
+    ("SY-BODY-250", "思语香氛身体乳250ml", 7900, "100012345610"),
+    ("SY-HAND-3X30", "思语护手霜三支装,30g×3", 4900, "100012345611"),
+    ("", "思语旅行装小样套装", 3900, "100012345612"),
+    ("", '【限定】思语"樱花"礼盒\n附赠手写贺卡', 39900, "100012345613"),
+    ("SY-MEN-100", "思语男士控油洁面100g", 7900, "100012345614"),
+    ("SY-LIP-2", "思语润唇膏2支装", 5900, "100012345615"),
 ]
+# Item-report details per product: (Tmall 商品ID, 商品属性, 套餐信息).
+ITEM_INFO = [
+    ("608112345601", "净含量:120ml", ""), ("608112345602", "净含量:150ml", ""),
+    ("608112345603", "净含量:50g", ""), ("608112345604", "净含量:30ml", ""),
+    ("608112345605", "净含量:150ml;防晒指数:SPF50+", ""),
+    ("608112345606", "套装:经典三件套", "洁面乳120ml+精华水150ml+面霜50g"),
+    ("608112345607", "净含量:200ml", ""), ("608112345608", "规格:10片装", ""),
+    ("608112345609", "净含量:15g", ""), ("608112345610", "香型:白茶;净含量:250ml", ""),
+    ("608112345611", "规格:30g×3", ""), ("608112345612", "", "旅行装5件"),
+    ("608112345613", "", ""), ("608112345614", "净含量:100g", ""),
+    ("608112345615", "规格:2支装", ""),
+]
+# The Tmall listing of the face mask was renamed on 2025-09-01: orders created from then on carry
+# the new title (order report 商品标题/宝贝标题 and item lines alike); the code stays SY-MASK-10.
+MASK = 7
+MASK_TITLE_NEW = "思语玻尿酸补水面膜10片装（升级款）"
+MASK_RENAMED_AT = ts_at(dt.date(2025, 9, 1))
+# The newer JD layout leaves 货号 empty for these products: the code is only in 商家SKUID.
+JD_SKUID_ONLY = {7, 10}
+
+
+def tmall_title(i: int, created: int) -> str:
+    """The product's title on its Tmall listing when the order was created."""
+    return MASK_TITLE_NEW if i == MASK and created >= MASK_RENAMED_AT else PRODUCTS[i][1]
+
+
 PRODUCT_PICK = Picker(range(len(PRODUCTS)), [14, 10, 7, 5, 8, 3, 6, 12, 4, 8, 9, 10, 1.2, 5, 8])
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程魏苏吕丁任沈"
@@ -246,6 +288,16 @@ WXT_HEADER = ["日期", "主体ID", "主体名称", "展现量", "点击量", "�
 ZTC_HEADER = ["计划名称", "默认出价", "展现量", "点击量", "点击率", "花费", "平均点击花费", "点击转化率",
               "投入产出比", "总成交金额"]
 PLAIN_SPEND_HEADER = ["date", "channel", "spend"]
+# The 千牛 order report as .xlsx (since 2020): the same columns, two of them renamed.
+TMALL_HEADER_2020 = [{"买家实际支付金额": "买家实付金额", "宝贝标题 ": "商品标题"}.get(h, h) for h in TMALL_HEADER]
+# Tmall item report (宝贝报表, CSV) and the item sheet of the .xlsx layout: one row per item line.
+ITEM_REPORT_HEADER = ["订单编号", "标题", "价格", "购买数量", "外部系统编号", "商品属性", "套餐信息", "备注",
+                      "订单状态", "商家编码"]
+ITEM_SHEET_HEADER = ["子订单编号", "主订单编号", "商品标题", "商品价格", "购买数量", "商品属性", "订单状态",
+                     "商家编码", "买家应付货款", "买家实付金额", "退款状态", "退款金额", "订单创建时间",
+                     "订单付款时间", "商品ID", "发货时间"]
+# 京准通 plan report (.xlsx), after a title and date-range preamble
+JZT_HEADER = ["日期", "计划名称", "花费", "全站交易额", "全站投产比", "展现数", "点击数"]
 
 assert len(JD_HEADER_2015) == 30
 assert len(TMALL_HEADER) == 56
@@ -391,17 +443,155 @@ class FileSink:
         self.f = None
 
 
-class OrderFile(FileSink):
-    """An order export covering creation days [start, end], observed at export time `export`."""
+_YUAN_TEXT = re.compile(r"\d+\.\d\d")
+_INT_TEXT = re.compile(r"0|[1-9]\d{0,14}")
+_STD_TS = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)")
+_XL_TS = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2}) (\d{1,2}):(\d\d)")
 
-    def __init__(self, path, plat, start: dt.date, end: dt.date, export: int, style: str):
+
+def unwrapped(cell: str) -> str:
+    """A workbook keeps digits text by itself: the CSV's ="…" guard is not written there."""
+    return cell[2:-1] if cell.startswith('="') and cell.endswith('"') else cell
+
+
+def excel_cell(cell: str):
+    """A text cell of the CSV form as Excel holds it after the merchant saved the file: two-decimal
+    money and short integers become numbers, dates date cells; order ids (19 digits) and everything
+    else stay text (Excel keeps a text cell text)."""
+    v = unwrapped(cell)
+    if _YUAN_TEXT.fullmatch(v):
+        return int(v.replace(".", "")) / 100
+    if _INT_TEXT.fullmatch(v):
+        return int(v)
+    m = _STD_TS.fullmatch(v) or _XL_TS.fullmatch(v)
+    if m:
+        g = [int(x) for x in m.groups()]
+        return dt.datetime(*g)
+    return v
+
+
+class XlsxSink:
+    """One .xlsx file written by xlsxgen as rows come: a writer thread pulls them through a small
+    bounded queue of batches, so memory does not grow with the file (xlsxgen streams its rows;
+    the "excel" shape keeps its shared strings, so at scale only the "qianniu" shape is used)."""
+
+    BATCH = 250
+
+    def __init__(self, path, header, shape: str, sheet: str, convert=None, preamble=()):
+        # convert: row -> row as the workbook holds it (None: as given)
+        self.path = path
+        self.header = header
+        self.shape = shape
+        self.sheet = sheet
+        self.convert = convert
+        self.preamble = list(preamble)
+        self.records = 0
+        self.buf: list = []
+        self.thread = None
+        self.error = None
+
+    def open(self):
+        os.makedirs(os.path.dirname(self.path), exist_ok=True)
+        self.q = queue.Queue(maxsize=4)
+
+        def rows():
+            yield from self.preamble
+            yield self.header
+            while True:
+                batch = self.q.get()
+                if batch is None:
+                    return
+                yield from batch
+
+        def work():
+            try:
+                write_xlsx(self.path, [(self.sheet, rows())], self.shape)
+            except BaseException as e:  # noqa: BLE001 - re-raised in the producing thread
+                self.error = e
+
+        self.thread = threading.Thread(target=work, name="xlsx " + os.path.basename(self.path), daemon=True)
+        self.thread.start()
+
+    def _put(self, item):
+        while True:
+            if self.error is not None:
+                raise RuntimeError(f"{self.path}: {self.error!r}") from self.error
+            try:
+                self.q.put(item, timeout=0.5)
+                return
+            except queue.Full:
+                if not self.thread.is_alive() and self.error is None:
+                    raise RuntimeError(f"{self.path}: the workbook writer stopped")
+
+    def write(self, row):
+        if self.thread is None:
+            self.open()
+        self.buf.append(self.convert(row) if self.convert else row)
+        self.records += 1
+        if len(self.buf) >= self.BATCH:
+            self._put(self.buf)
+            self.buf = []
+
+    def close(self):
+        if self.thread is None:
+            self.open()
+        if self.buf:
+            self._put(self.buf)
+            self.buf = []
+        self._put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise RuntimeError(f"{self.path}: {self.error!r}") from self.error
+
+
+def excel_row(row):
+    return [excel_cell(c) for c in row]
+
+
+def unwrapped_ids(row):
+    """A Tmall order row for a workbook: the ="…" guard off its two id columns (订单编号, 主订单编号)."""
+    row[0] = unwrapped(row[0])
+    row[54] = unwrapped(row[54])
+    return row
+
+
+def xlsx_sink(path, header, shape: str, sheet: str, tmall_orders: bool = False) -> XlsxSink:
+    """"excel": every cell as Excel holds it (excel_cell); "qianniu": text as is, but no ="…" guards."""
+    convert = excel_row if shape == "excel" else unwrapped_ids if tmall_orders else None
+    return XlsxSink(path, header, shape, sheet, convert)
+
+
+class OrderFile:
+    """An order export covering creation days [start, end], observed at export time `export`.
+    fmt: "csv", or the shape of an .xlsx ("qianniu": the 千牛 2020 layout for Tmall; "excel": after
+    a re-save in Excel). items (Tmall only): the item file exported beside it, None, "csv" (宝贝报表)
+    or an .xlsx shape (the 2020 item sheet), named ExportOrderDetailList<same time stamp>."""
+
+    def __init__(self, path, plat, start: dt.date, end: dt.date, export: int, style: str,
+                 fmt: str = "csv", items: str | None = None):
         if plat == TM:
             header, enc = TMALL_HEADER, "gbk"
         elif plat == JD:
             header, enc = (JD_HEADER_NEW if style == "new" else JD_HEADER_2015), "gbk"
         else:
             header, enc = YOUZAN_HEADER, "utf-8-sig"
-        super().__init__(path, header, enc)
+        if fmt == "csv":
+            self.sink = FileSink(path, header, enc)
+        else:
+            # A 千牛 workbook has the 2020 layout; a CSV report the merchant re-saved in Excel keeps its header.
+            sheet = "订单报表" if plat == TM else "订单列表"
+            self.sink = xlsx_sink(path, TMALL_HEADER_2020 if plat == TM and fmt == "qianniu" else header, fmt, sheet,
+                                  tmall_orders=plat == TM)
+        self.items = None
+        self.items_fmt = items
+        if items is not None:
+            assert plat == TM
+            ipath = os.path.join(os.path.dirname(path), tmall_name(export, "ExportOrderDetailList",
+                                                                   ".csv" if items == "csv" else ".xlsx"))
+            if items == "csv":
+                self.items = FileSink(ipath, ITEM_REPORT_HEADER, "gbk")
+            else:
+                self.items = xlsx_sink(ipath, ITEM_SHEET_HEADER, items, "宝贝明细")
         self.plat = plat
         self.start = dix(start)
         self.end = dix(end)
@@ -409,6 +599,33 @@ class OrderFile(FileSink):
         self.style = style
         assert export > (self.end + 1) * DAY - 1, path  # exported after its last order
         self.orders = 0
+
+    @property
+    def path(self) -> str:
+        return self.sink.path
+
+    @property
+    def records(self) -> int:
+        return self.sink.records
+
+    def write(self, row):
+        self.sink.write(row)
+
+    def add(self, R: "Renderer", o: "Order"):
+        """Writes the order as this export shows it (and its item lines to the item file)."""
+        render = R.tmall if o.plat == TM else R.jd if o.plat == JD else R.youzan
+        for row in render(o, self.export, self.style):
+            self.sink.write(row)
+        if self.items is not None:
+            lines = R.tmall_item_report if self.items_fmt == "csv" else R.tmall_item_sheet
+            for row in lines(o, self.export, self.style):
+                self.items.write(row)
+        self.orders += 1
+
+    def close(self):
+        self.sink.close()
+        if self.items is not None:
+            self.items.close()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -419,45 +636,52 @@ class Renderer:
         self.P = people
 
     # --- Tmall ---------------------------------------------------------------------------------
-    def tmall(self, o: Order, T: int, style: str):
-        P = self.P
-        c = o.cust
-        f = fmt_xl if style == "excel" else fmt
+    @staticmethod
+    def tmall_state(o: Order, T: int):
+        """The order as the Tmall export at time T shows it: (paid_now, refund, status, close_reason)."""
         paid_now = o.pay is not None and o.pay <= T
         refund = o.refund if (paid_now and o.refund and o.refund_ts <= T) else 0
         close_reason = "订单未关闭"
-        pay_s = ""
-        confirm_s = ""
-        track = ""
-        company = ""
-        actual = 0
-        settle = ""
         if not paid_now:
             if o.close_ts is not None and o.close_ts <= T:
                 status = "交易被淘宝关闭" if o.taobao_closed else "交易关闭"
                 close_reason = o.close_reason
             else:
                 status = "等待买家付款"
+        elif refund and o.refund_full and o.refund_ts < o.confirm:
+            status = "交易关闭"
+            close_reason = "退款"
+        elif o.confirm <= T:
+            status = "交易成功"
+        elif o.ship <= T:
+            if o.signed and o.ship + 2 * DAY <= T:
+                status = "买家已签收"
+            else:
+                status = "卖家已发货,等待买家确认" if o.comma_half else "卖家已发货，等待买家确认"
         else:
+            status = "买家已付款,等待卖家发货" if o.comma_half else "买家已付款，等待卖家发货"
+        return paid_now, refund, status, close_reason
+
+    def tmall(self, o: Order, T: int, style: str):
+        P = self.P
+        c = o.cust
+        f = fmt_xl if style == "excel" else fmt
+        paid_now, refund, status, close_reason = self.tmall_state(o, T)
+        pay_s = ""
+        confirm_s = ""
+        track = ""
+        company = ""
+        actual = 0
+        settle = ""
+        if paid_now:
             pay_s = f(o.pay)
             actual = o.paid
             if o.ship <= T:
                 company, code = o.express
                 track = f"No:{code}{o.oid[-12:]}"
-            if refund and o.refund_full and o.refund_ts < o.confirm:
-                status = "交易关闭"
-                close_reason = "退款"
-            elif o.confirm <= T:
-                status = "交易成功"
+            if status == "交易成功":
                 confirm_s = f(o.confirm)
                 settle = yuan(o.paid - refund) + "元"
-            elif o.ship <= T:
-                if o.signed and o.ship + 2 * DAY <= T:
-                    status = "买家已签收"
-                else:
-                    status = "卖家已发货,等待买家确认" if o.comma_half else "卖家已发货，等待买家确认"
-            else:
-                status = "买家已付款,等待卖家发货" if o.comma_half else "买家已付款，等待卖家发货"
         prov, city, dist, zipc, detail = P.address(c)
         mobile = P.phone(c) if c != STAFF_IDX else P.phone(STAFF_IDX)
         if o.extra == "landline":
@@ -466,7 +690,7 @@ class Renderer:
             tel = "'" + mobile
         else:
             tel = ""
-        titles = "，".join(PRODUCTS[i][1] for i, _ in o.items)
+        titles = "，".join(tmall_title(i, o.created) for i, _ in o.items)
         qty = sum(q for _, q in o.items)
         zero = "0元" if o.zero_unit else "0.00"
         oid_cell = f'="{o.oid}"'
@@ -481,6 +705,55 @@ class Renderer:
             "0.00", "否", "", "", "", yuan(refund) if refund else zero, "", confirm_s,
             settle or "0元", "0.00", "否", "", oid_cell, "否",
         ]]
+
+    def tmall_lines(self, o: Order, T: int):
+        """The order's item lines at export T: status, and per line goods, paid share and refund (fen).
+        The paid amount (after freight and coupon) is shared by goods value, the remainder on the
+        last line; a partial refund is taken from the last line backwards, a full one is every share."""
+        paid_now, refund, status, _ = self.tmall_state(o, T)
+        goods = [PRODUCTS[i][2] * q for i, q in o.items]
+        paid = o.paid if paid_now else 0
+        shares, left = [], paid
+        for k, g in enumerate(goods):
+            share = left if k == len(goods) - 1 else g * paid // o.goods
+            shares.append(share)
+            left -= share
+        refunds = [0] * len(goods)
+        left = refund
+        for k in range(len(goods) - 1, -1, -1):
+            refunds[k] = min(left, shares[k]) if k else left
+            left -= refunds[k]
+        return paid_now, status, goods, shares, refunds
+
+    def tmall_item_report(self, o: Order, T: int, style: str):
+        """宝贝报表 (CSV) rows of the order as exported at T."""
+        _, status, _, _, _ = self.tmall_lines(o, T)
+        oid_cell = f'="{o.oid}"'
+        rows = []
+        for i, q in o.items:
+            code, _, price, _ = PRODUCTS[i]
+            _, attr, package = ITEM_INFO[i]
+            rows.append([oid_cell, tmall_title(i, o.created), yuan(price), str(q), "", attr, package, "",
+                         status, code])
+        return rows
+
+    def tmall_item_sheet(self, o: Order, T: int, style: str):
+        """Rows of the .xlsx layout's item sheet (子订单 per item line), as text; dates in `style`."""
+        f = fmt_xl if style == "excel" else fmt
+        paid_now, status, goods, shares, refunds = self.tmall_lines(o, T)
+        multi = len(o.items) > 1
+        rows = []
+        for k, (i, q) in enumerate(o.items):
+            code, _, price, _ = PRODUCTS[i]
+            item_id, attr, _ = ITEM_INFO[i]
+            # a one-item order's sub-order is the order itself
+            sub = f"{o.oid[:-3]}{(int(o.oid[-3:]) + 101 * (k + 1)) % 1000:03d}" if multi else o.oid
+            rows.append([sub, o.oid, tmall_title(i, o.created), yuan(price), str(q), attr, status, code,
+                         yuan(goods[k]), yuan(shares[k]), "退款成功" if refunds[k] else "没有申请退款",
+                         yuan(refunds[k]) if refunds[k] else "无退款申请", f(o.created),
+                         f(o.pay) if paid_now else "", item_id,
+                         f(o.ship) if paid_now and o.ship <= T else ""])
+        return rows
 
     # --- JD -----------------------------------------------------------------------------------
     def jd(self, o: Order, T: int, style: str):
@@ -525,16 +798,17 @@ class Renderer:
         rows = []
         for i, q in o.items:
             code, title, price, sku = PRODUCTS[i]
+            article = "" if new and i in JD_SKUID_ONLY else code  # 货号
             row = [o.oid, sku, title, str(q)] + common_a + [
                 yuan(price), yuan(order_amt), yuan(settle), "0.00", payable_s]
             if new:
                 row.append(yuan(payable - o.jingdou) if (paid_now and not o.cod) else "0.00")
             row += [status, "SOP", P.jd_pin(c), P.name(c), addr, phone, o.note or "",
                     "电子发票" if o.member else "不开发票", "个人" if o.member else "", "明细" if o.member else "",
-                    o.seller_note or "", str(o.guide or 0), yuan(o.freight), pay_s, "否", code, done_s,
+                    o.seller_note or "", str(o.guide or 0), yuan(o.freight), pay_s, "否", article, done_s,
                     o.source, o.promo]
             if new:
-                row += ["否", "0.00", "1001", "上海嘉定仓", zipc, "", code + "-A"]
+                row += ["否", "0.00", "1001", "上海嘉定仓", zipc, "", code]  # 商家SKUID
             rows.append(row)
         return rows
 
@@ -609,10 +883,10 @@ class Renderer:
 # ---------------------------------------------------------------------------------------------
 # File plans
 
-def tmall_name(export: int) -> str:
+def tmall_name(export: int, prefix: str = "ExportOrderList", ext: str = ".csv") -> str:
     d = date_of(export)
     s = export % DAY
-    return f"ExportOrderList{d:%Y%m%d}{s // 3600:02d}{s // 60 % 60:02d}.csv"
+    return f"{prefix}{d:%Y%m%d}{s // 3600:02d}{s // 60 % 60:02d}{ext}"
 
 
 def month_ranges():
@@ -625,8 +899,12 @@ def month_ranges():
         y, m = ny, nm
 
 
-def plan_files(out: str, layout: str):
-    """Returns (order files per platform, [(source, copy name)] for byte-identical re-deliveries)."""
+def plan_files(out: str, layout: str, tmall_format: str = "csv", csv_only: bool = False):
+    """Returns (order files per platform, [(source, copy name)] for byte-identical re-deliveries).
+    The sample delivers two Tmall order reports as CSV (with 宝贝报表 CSVs beside them), the Excel
+    re-saved one and the latest one as .xlsx (with 2020 item sheets beside them) and the last
+    Youzan quarter as .xlsx. At scale every Tmall file is `tmall_format` ("xlsx": 千牛 workbooks).
+    csv_only: every order file a CSV and no item files (the exports before siyu read workbooks)."""
     files = {TM: [], JD: [], YZ: []}
     copies = []
     j = os.path.join
@@ -634,37 +912,45 @@ def plan_files(out: str, layout: str):
     # Tmall re-export of an overlapping, earlier range: some orders paid earlier now carry refunds.
     overlap = (D(2025, 6, 1), D(2025, 7, 31), ts_at(D(2025, 10, 8), 16, 45))
     if layout == "sample":
-        tm = [(D(2024, 11, 1), D(2025, 2, 28), ts_at(D(2025, 3, 1), 12, 0), "std"),
-              (D(2025, 3, 1), D(2025, 7, 31), ts_at(D(2025, 8, 1), 9, 30), "excel"),
-              overlap + ("std",),
-              (D(2025, 8, 1), D(2025, 12, 31), ts_at(D(2026, 1, 1), 10, 0), "std")]
+        # (start, end, export, date style, order file format, item file format)
+        tm = [(D(2024, 11, 1), D(2025, 2, 28), ts_at(D(2025, 3, 1), 12, 0), "std", "csv", "csv"),
+              (D(2025, 3, 1), D(2025, 7, 31), ts_at(D(2025, 8, 1), 9, 30), "excel", "excel", "excel"),
+              overlap + ("std", "csv", "csv"),
+              (D(2025, 8, 1), D(2025, 12, 31), ts_at(D(2026, 1, 1), 10, 0), "std", "qianniu", "qianniu")]
         jd = [(D(2024, 11, 1), D(2025, 1, 31), "2015"), (D(2025, 2, 1), D(2025, 4, 30), "2015"),
               (D(2025, 5, 1), D(2025, 7, 31), "2015"), (D(2025, 8, 1), D(2025, 10, 31), "2015"),
               (D(2025, 11, 1), D(2025, 12, 31), "new")]
-        yz = [(D(2024, 11, 1), D(2024, 12, 31), "2024Q4"), (D(2025, 1, 1), D(2025, 3, 31), "2025Q1"),
-              (D(2025, 4, 1), D(2025, 6, 30), "2025Q2"), (D(2025, 7, 1), D(2025, 9, 30), "2025Q3"),
-              (D(2025, 10, 1), D(2025, 12, 31), "2025Q4")]
+        yz = [(D(2024, 11, 1), D(2024, 12, 31), "2024Q4", "csv"), (D(2025, 1, 1), D(2025, 3, 31), "2025Q1", "csv"),
+              (D(2025, 4, 1), D(2025, 6, 30), "2025Q2", "csv"), (D(2025, 7, 1), D(2025, 9, 30), "2025Q3", "csv"),
+              (D(2025, 10, 1), D(2025, 12, 31), "2025Q4", "qianniu")]
     else:
         tm, jd, yz = [], [], []
+        tf = "qianniu" if tmall_format == "xlsx" else "csv"
         for k, (a, b) in enumerate(month_ranges()):
             nxt = b + dt.timedelta(days=1)
             style = "excel" if (a.year, a.month) == (2025, 5) else "std"
-            tm.append((a, b, ts_at(nxt, 9, (k * 7) % 50), style))
+            tm.append((a, b, ts_at(nxt, 9, (k * 7) % 50), style, tf, tf))
             jd.append((a, b, "new" if a >= D(2025, 11, 1) else "2015"))
-            yz.append((a, b, f"{a:%Y%m}"))
-        tm.append(overlap + ("std",))
-    for a, b, export, style in tm:
-        files[TM].append(OrderFile(j(out, "tmall", tmall_name(export)), TM, a, b, export, style))
+            yz.append((a, b, f"{a:%Y%m}", "csv"))
+        tm.append(overlap + ("std", tf, tf))
+    for a, b, export, style, fmt, items in tm:
+        if csv_only:
+            fmt, items = "csv", None
+        name = tmall_name(export, ext=".csv" if fmt == "csv" else ".xlsx")
+        files[TM].append(OrderFile(j(out, "tmall", name), TM, a, b, export, style, fmt, items))
     first = files[TM][0]
-    copies.append((first.path, first.path[:-4] + " (1).csv"))
+    base, ext = os.path.splitext(first.path)
+    copies.append((first.path, base + " (1)" + ext))
     for a, b, style in jd:
         nxt = b + dt.timedelta(days=1)
         files[JD].append(OrderFile(j(out, "jd", f"jd_orders_{nxt:%Y%m%d}.csv"), JD, a, b,
                                    ts_at(nxt, 9, 0), style))
-    for a, b, label in yz:
+    for a, b, label, fmt in yz:
+        if csv_only:
+            fmt = "csv"
         nxt = b + dt.timedelta(days=1)
-        files[YZ].append(OrderFile(j(out, "youzan", f"youzan_orders_{label}.csv"), YZ, a, b,
-                                   ts_at(nxt, 10, 0), "std"))
+        name = f"youzan_orders_{label}" + (".csv" if fmt == "csv" else ".xlsx")
+        files[YZ].append(OrderFile(j(out, "youzan", name), YZ, a, b, ts_at(nxt, 10, 0), "std", fmt))
     return files, copies
 
 
@@ -708,15 +994,17 @@ def apportion(total: int, weights: list[float]) -> list[int]:
 class Generator:
     LINES_PER_ORDER = 1.22
 
-    def __init__(self, out: str, n_lines: int, seed: int, layout: str):
+    def __init__(self, out: str, n_lines: int, seed: int, layout: str, tmall_format: str = "csv",
+                 csv_only: bool = False):
         self.out = out
         self.N = n_lines
         self.seed = seed
         self.layout = layout
+        self.csv_only = csv_only
         self.rng = random.Random(seed)
         self.P = People(seed)
         self.R = Renderer(self.P)
-        self.files, self.copies = plan_files(out, layout)
+        self.files, self.copies = plan_files(out, layout, tmall_format, csv_only)
         self.C = max(50, round(n_lines * 0.28))  # customer pool
         rng = self.rng
         C = self.C
@@ -1033,15 +1321,7 @@ class Generator:
                 self.stats["lines"] += self.lines_of(o)
                 for f in open_files[o.plat]:
                     if f.start <= di <= f.end:
-                        if o.plat == TM:
-                            rows = self.R.tmall(o, f.export, f.style)
-                        elif o.plat == JD:
-                            rows = self.R.jd(o, f.export, f.style)
-                        else:
-                            rows = self.R.youzan(o, f.export, f.style)
-                        for row in rows:
-                            f.write(row)
-                        f.orders += 1
+                        f.add(self.R, o)
             # close files that are complete
             for p in open_files:
                 keep = []
@@ -1237,12 +1517,45 @@ class Generator:
             rows.append((d, "直播 event", int(amt * scale)))
         rows.append((dt.date(2025, 4, 18), '=HYPERLINK("http://x","y")', int(12345 * scale)))
         rows.sort(key=lambda r: (r[0], r[1]))
+        if self.layout == "sample" and not self.csv_only:
+            # The sample's 京准通 spend comes as the 京准通 plan report (.xlsx) instead.
+            path, n = self.write_jingzhuntong([(d, amt) for d, ch, amt in rows if ch == "京准通"])
+            counts[path] = n
+            rows = [r for r in rows if r[1] != "京准通"]
         s = FileSink(j(self.out, "spend", "other_spend.csv"), PLAIN_SPEND_HEADER, "utf-8", "\n")
         for d, ch, amt in rows:
             s.write([d.isoformat(), ch, yuan(amt)])
         s.close()
         counts[s.path] = s.records
         return counts
+
+    def write_jingzhuntong(self, spend: list[tuple[dt.date, int]]):
+        """京准通 plan report, shape "qianniu": a title and a date range above the header row, one row
+        per day and plan (dates YYYYMMDD), a 合计 row at the end. Each day's amount (fen) is split
+        over two plans whose names contain 京准通 (the `jd` spend rule); the split is exact, so the
+        spend per day is the plain file's."""
+        rng = random.Random(self.seed * 13 + 5)  # its own stream: the other spend rows stay as they were
+        plans = ["京准通-京东快车-山茶花洁面", "京准通-购物触点-品牌词"]
+        first, last = DATA_START, DATA_END
+        rows = [["京准通 推广计划报表"], [f"时间范围：{first:%Y-%m-%d} 至 {last:%Y-%m-%d}"],
+                ["数据更新时间：2026-01-01 08:00:00"], JZT_HEADER]
+        total = [0, 0, 0, 0]
+        for d, amt in spend:
+            a = amt * rng.randint(55, 75) // 100
+            for plan, fen in ((plans[0], a), (plans[1], amt - a)):
+                gmv = fen * rng.randint(150, 600) // 100
+                clicks = max(1, fen // rng.randint(80, 250))
+                impr = clicks * rng.randint(30, 90)
+                rows.append([f"{d:%Y%m%d}", plan, yuan(fen), yuan(gmv), f"{gmv / fen:.2f}" if fen else "0.00",
+                             str(impr), str(clicks)])
+                for k, v in enumerate((fen, gmv, impr, clicks)):
+                    total[k] += v
+        rows.append(["合计", "", yuan(total[0]), yuan(total[1]),
+                     f"{total[1] / total[0]:.2f}" if total[0] else "0.00", str(total[2]), str(total[3])])
+        path = os.path.join(self.out, "spend", f"jingzhuntong_{first:%Y%m%d}_{last:%Y%m%d}.xlsx")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_xlsx(path, [("推广计划", rows)], "qianniu")
+        return path, len(rows) - 4
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1251,20 +1564,24 @@ class Generator:
 NEXT_DAY_MAX = 60
 
 
-def next_day_files(out: str, k: int):
-    """The files one nightly delivery adds: day DATA_END + k, exported the next morning."""
+def next_day_files(out: str, k: int, tmall_format: str = "csv", csv_only: bool = False):
+    """The files one nightly delivery adds: day DATA_END + k, exported the next morning (the Tmall
+    order report in `tmall_format`, with its item file beside it unless csv_only)."""
     d = DATA_END + dt.timedelta(days=k)
     nxt = d + dt.timedelta(days=1)
     j = os.path.join
     export = ts_at(nxt, 9, 5)
+    tf = "qianniu" if tmall_format == "xlsx" and not csv_only else "csv"
     return d, {
-        TM: OrderFile(j(out, "tmall", tmall_name(export)), TM, d, d, export, "std"),
+        TM: OrderFile(j(out, "tmall", tmall_name(export, ext=".csv" if tf == "csv" else ".xlsx")), TM, d, d,
+                      export, "std", tf, None if csv_only else tf),
         JD: OrderFile(j(out, "jd", f"jd_orders_{nxt:%Y%m%d}.csv"), JD, d, d, ts_at(nxt, 9, 0), "new"),
         YZ: OrderFile(j(out, "youzan", f"youzan_orders_{d:%Y%m%d}.csv"), YZ, d, d, ts_at(nxt, 10, 0), "std"),
     }
 
 
-def write_next_day(out: str, n_lines: int, seed: int, k: int, quiet: bool = False):
+def write_next_day(out: str, n_lines: int, seed: int, k: int, quiet: bool = False,
+                   tmall_format: str = "csv", csv_only: bool = False):
     """Writes only the exports of day DATA_END + k for a dataset generated with --orders n_lines
     (same seed): Tmall, JD and Youzan order files of the orders created that day, the follows of
     that day, and that day's 万相台 / 直通车 / plain spend, each under its own file name, in the same
@@ -1274,7 +1591,7 @@ def write_next_day(out: str, n_lines: int, seed: int, k: int, quiet: bool = Fals
     g = Generator(out, n_lines, seed, "monthly")  # the customer pool (home platforms, repeat weights)
     rng = random.Random(seed * 1_000_003 + 7919 * k)
     g.rng = rng
-    d, files = next_day_files(out, k)
+    d, files = next_day_files(out, k, tmall_format, csv_only)
     day0 = dix(d) * DAY
     days = [DATA_START + dt.timedelta(days=i) for i in range((DATA_END - DATA_START).days + 1)]
     lines = max(5, round(n_lines * day_weight(d) / sum(day_weight(x) for x in days)))
@@ -1306,14 +1623,12 @@ def write_next_day(out: str, n_lines: int, seed: int, k: int, quiet: bool = Fals
     todays.sort(key=lambda x: (x.created, x.plat))
     for o in todays:
         g.assign_id(o)
-        f = files[o.plat]
-        rows = (g.R.tmall if o.plat == TM else g.R.jd if o.plat == JD else g.R.youzan)(o, f.export, f.style)
-        for row in rows:
-            f.write(row)
-        f.orders += 1
+        files[o.plat].add(g.R, o)
     for f in files.values():
         f.close()
     written = [(f.path, f.records, f.orders) for f in files.values()]
+    if files[TM].items is not None:
+        written.insert(1, (files[TM].items.path, files[TM].items.records, ""))
 
     # Follows of the day: new prospects (some with a bound mobile) and existing customers.
     P = g.P
@@ -1396,7 +1711,7 @@ def clean(out: str):
         p = os.path.join(out, sub)
         if os.path.isdir(p):
             for n in os.listdir(p):
-                if n.endswith(".csv"):
+                if n.endswith((".csv", ".xlsx")):
                     os.remove(os.path.join(p, n))
 
 
@@ -1412,7 +1727,23 @@ def main(argv=None):
                     help="write only the nightly delivery of day K after the generated range (K=1: "
                          "2026-01-01) for the dataset of --orders N --out DIR (same seed): order, "
                          "follower and spend files of that one day, under their own names; deletes nothing")
+    ap.add_argument("--tmall-format", choices=("csv", "xlsx"), default="csv",
+                    help="with --orders: the Tmall order reports (and their item files) as CSV (default: "
+                         "宝贝报表 CSVs beside them) or as 千牛 2020 workbooks (.xlsx, item sheets beside them)")
+    ap.add_argument("--tmall-only", action="store_true",
+                    help="with --orders: write only the Tmall order reports and their item files (the same "
+                         "orders as a full run; the bench's workbook ingest needs nothing else)")
+    ap.add_argument("--csv-only", action="store_true",
+                    help="every order file a CSV, no item files, 京准通 spend in other_spend.csv: the exports "
+                         "as they were before siyu read workbooks and item reports (the CSV twin of the "
+                         "sample: the same orders, so every METRICS output but data_quality.csv is the same)")
     a = ap.parse_args(argv)
+    if a.tmall_format != "csv" and a.orders is None:
+        ap.error("--tmall-format is for --orders (the committed sample has its own mix of CSV and .xlsx)")
+    if a.tmall_format != "csv" and a.csv_only:
+        ap.error("--tmall-format xlsx and --csv-only contradict each other")
+    if a.tmall_only and (a.orders is None or a.next_day is not None):
+        ap.error("--tmall-only is for --orders (not the sample, not --next-day)")
     if a.next_day is not None:
         if a.orders is None or a.out is None:
             ap.error("--next-day needs --orders (of the generated dataset) and --out")
@@ -1420,7 +1751,7 @@ def main(argv=None):
             ap.error(f"--next-day must be 1..{NEXT_DAY_MAX}")
         if a.orders < 500:
             ap.error("--orders must be at least 500")
-        write_next_day(os.path.abspath(a.out), a.orders, a.seed, a.next_day, a.quiet)
+        write_next_day(os.path.abspath(a.out), a.orders, a.seed, a.next_day, a.quiet, a.tmall_format, a.csv_only)
         return
     if a.orders is not None and a.out is None:
         ap.error("--orders needs --out (the committed sample is regenerated without flags)")
@@ -1430,15 +1761,19 @@ def main(argv=None):
     layout = "sample" if a.orders is None else "monthly"
     n = 2500 if a.orders is None else a.orders
     clean(out)
-    g = Generator(out, n, a.seed, layout)
+    g = Generator(out, n, a.seed, layout, a.tmall_format, a.csv_only)
+    if a.tmall_only:
+        g.files[JD], g.files[YZ] = [], []  # their orders are still drawn: the same Tmall orders
     g.run()
-    fol = g.write_followers()
-    sp = g.write_spend()
+    fol = {} if a.tmall_only else g.write_followers()
+    sp = {} if a.tmall_only else g.write_spend()
     if not a.quiet:
         rows = []
         for p in (TM, JD, YZ):
             for f in g.files[p]:
                 rows.append((os.path.relpath(f.path, out), f.records, f.orders))
+                if f.items is not None:
+                    rows.append((os.path.relpath(f.items.path, out), f.items.records, "items"))
         for src, dst in g.copies:
             rows.append((os.path.relpath(dst, out), "copy", ""))
         for name, nrec in fol.items():
@@ -1449,7 +1784,7 @@ def main(argv=None):
             print(f"{r[0]:50s} {r[1]!s:>9} {r[2]!s:>9}")
         st = g.stats
         print(f"order lines {st['lines']}, orders {st['orders']}, customers in pool {g.C} "
-              f"(used {g.next_new}), fans {st['fans']}, same-day pairs {st['same_day_pairs']}",
+              f"(used {g.next_new}), fans {st.get('fans', '-')}, same-day pairs {st['same_day_pairs']}",
               file=sys.stderr)
 
 

@@ -22,6 +22,7 @@ the sheet is written as the rows come, shared strings after it).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zipfile
 from xml.sax.saxutils import escape
 
@@ -42,6 +43,7 @@ def column_name(i: int) -> str:
     return s
 
 
+_COLUMNS = [column_name(i) for i in range(16384)]  # A .. XFD, the columns a sheet can have
 _EPOCH = dt.datetime(1899, 12, 30)
 
 
@@ -54,16 +56,14 @@ def excel_serial(v) -> str:
     return str((dt.datetime(v.year, v.month, v.day) - _EPOCH).days)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _text_xml(s: str) -> str:
     # Control characters other than tab/newline are not allowed in XML 1.0: Excel escapes them as _xHHHH_.
-    out = []
-    for ch in s:
-        o = ord(ch)
-        if o < 0x20 and ch not in "\t\n\r":
-            out.append("_x%04X_" % o)
-        else:
-            out.append(ch)
-    t = escape("".join(out))
+    if _CONTROL.search(s):
+        s = _CONTROL.sub(lambda m: "_x%04X_" % ord(m.group()), s)
+    t = escape(s)
     space = ' xml:space="preserve"' if t != t.strip() or "\n" in t else ""
     return "<t%s>%s</t>" % (space, t)
 
@@ -103,12 +103,15 @@ def _sheet_rows(rows, shape: str, strings: dict, out):
     buf = []
     for row in rows:
         r += 1
+        rs = str(r)
         cells = []
         for c, v in enumerate(row):
             if v is None or v == "":
                 continue
-            ref = "%s%d" % (column_name(c), r)
-            if isinstance(v, Num):
+            ref = _COLUMNS[c] + rs
+            if type(v) is str and not excel:  # the common case first (a Num is not exactly a str)
+                cells.append('<c r="%s" t="inlineStr"><is>%s</is></c>' % (ref, _text_xml(v)))
+            elif isinstance(v, Num):
                 cells.append('<c r="%s"><v>%s</v></c>' % (ref, v))
             elif isinstance(v, bool):
                 cells.append('<c r="%s" t="b"><v>%d</v></c>' % (ref, v))

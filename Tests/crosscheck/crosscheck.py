@@ -10,6 +10,8 @@ Python 3.11 standard library, and can compare its results with the CSVs siyu wro
         --compare build/sample/reports
 
 It never reads siyu's code or warehouse. See Tests/crosscheck/README.md for the interpretations.
+Workbooks (.xlsx) are read with zipfile and ElementTree.iterparse, written here from the Office Open
+XML rules, not from any generator of this repository.
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ import os
 import re
 import sys
 import tomllib
+import zipfile
+import zlib
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -277,7 +283,13 @@ class Table:
 
 
 def detect_format(t: Table) -> str | None:
-    """Recognise a file by a signature of headers, never by column position."""
+    """Recognise a file by a signature of headers, never by column position. Item reports are
+    recognised before orders: they list item lines and never create an order."""
+    if not t.has("买家会员名"):
+        if t.has("主订单编号", "购买数量") and (t.has("子订单编号") or t.has("商品标题")):
+            return "tmall_item_sheet"   # the item sheet of the .xlsx layout (2020)
+        if t.has("订单编号", "标题", "购买数量"):
+            return "tmall_item_report"  # 宝贝报表 CSV
     if t.has("订单编号", "买家会员名", "订单付款时间") and (
             t.has("买家实际支付金额") or t.has("买家实付金额")):
         return "tmall_orders"
@@ -290,6 +302,8 @@ def detect_format(t: Table) -> str | None:
         return "wechat_followers"
     if t.has("日期", "主体名称", "花费"):
         return "spend_wanxiangtai"
+    if t.has("日期", "花费") and (t.has("计划名称") or t.has("推广计划")):
+        return "spend_jingzhuntong"
     if t.has("计划名称", "花费") and not t.has("日期"):
         return "spend_zhitongche"
     if t.has("date", "channel", "spend"):
@@ -297,20 +311,237 @@ def detect_format(t: Table) -> str | None:
     return None
 
 
-def read_records(raw: bytes) -> tuple[Table | None, list[tuple[int, list[str]]]]:
-    """Header (the first non-blank record) and data records (line number, cells). A quoted value
-    spanning lines is one record; blank lines are not records."""
+def csv_rows(raw: bytes) -> list[tuple[int, list[str]]]:
+    """Every CSV record with the line it ends on; a quoted value spanning lines is one record."""
     reader = csv.reader(io.StringIO(decode(raw), newline=""))
-    header, records = None, []
-    for row in reader:
-        if not any(c.strip() for c in row):
-            if header is None or not row:
-                continue
-        if header is None:
-            header = Table(row)
+    return [(reader.line_num, row) for row in reader]
+
+
+HEADER_SEARCH = 6  # the header is among the first 6 non-blank rows (decisions.md)
+
+
+def split_header(rows: list[tuple[int, list[str]]]) -> tuple[Table | None, list[tuple[int, list[str]]]]:
+    """Header and data records. The header is the first of the first 6 non-blank rows that a format
+    signature recognises; rows above it (a report title, a date range, as 京准通 writes them) are not
+    records. When none is recognised, the first non-blank row is the header (the file then has no
+    format). After the header, blank lines are not records; a row of blank cells is."""
+    nonblank = [k for k, (_, r) in enumerate(rows) if any(c.strip() for c in r)]
+    if not nonblank:
+        return None, []
+    at = nonblank[0]
+    for k in nonblank[:HEADER_SEARCH]:
+        if detect_format(Table(rows[k][1])):
+            at = k
+            break
+    return Table(rows[at][1]), [(line, r) for line, r in rows[at + 1:] if r]
+
+
+def read_records(raw: bytes) -> tuple[Table | None, list[tuple[int, list[str]]]]:
+    return split_header(csv_rows(raw))
+
+
+# ----------------------------------------------------------------------------------------------
+# Workbooks (.xlsx): the first sheet as rows of text, read independently of any writer
+# ----------------------------------------------------------------------------------------------
+
+_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# Built-in number formats that show a date or a time (ECMA-376 18.8.30 and the CJK ids 27-36, 50-58).
+_BUILTIN_DATE_FORMATS = set(range(14, 23)) | set(range(27, 37)) | set(range(45, 48)) | set(range(50, 59))
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _text_of(elem) -> str:
+    """Text of a shared string <si> or an inline <is>: its <t>, or the <t> of its rich-text runs
+    <r>; phonetic hints (<rPh>) are not part of the text. Excel's _xHHHH_ escapes are decoded."""
+    parts = []
+    for child in elem:
+        name = _local(child.tag)
+        if name == "t":
+            parts.append(child.text or "")
+        elif name == "r":
+            parts.extend(t.text or "" for t in child if _local(t.tag) == "t")
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), "".join(parts))
+
+
+def is_date_format(code: str) -> bool:
+    """A custom number format shows a date/time when, outside quoted text, escapes, fill/padding
+    characters and [colour]/[locale] sections, its first section holds y, m, d, h or s."""
+    s = re.sub(r'"[^"]*"|\\.|_.|\*.|\[[^\]]*\]', "", code).split(";")[0]
+    return s.strip().lower() != "general" and re.search(r"[ymdhs]", s, re.IGNORECASE) is not None
+
+
+def excel_general(v: str) -> str:
+    """A numeric cell as Excel's General format shows it: at most 15 significant digits, whole
+    numbers of up to 15 digits plain, larger ones (and tiny ones) in scientific notation with
+    15 significant digits: 1234567890123456789 -> 1.23456789012346E+18."""
+    try:
+        d = Decimal(v.strip())
+    except InvalidOperation:
+        return v.strip()
+    if not d.is_finite():
+        return v.strip()
+    if d == 0:
+        return "0"
+    sign = "-" if d < 0 else ""
+    d = abs(d)
+    if d == d.to_integral_value() and d < Decimal(10) ** 15:
+        return sign + str(int(d))
+    fifteen = Decimal("1.00000000000000")
+    exp = d.adjusted()
+    m = d.scaleb(-exp).quantize(fifteen, rounding=ROUND_HALF_UP)
+    if m >= 10:
+        exp += 1
+        m = (m / 10).quantize(fifteen, rounding=ROUND_HALF_UP)
+    if exp >= 15 or exp < -9:
+        mant = format(m, "f").rstrip("0").rstrip(".")
+        return f"{sign}{mant}E{'+' if exp >= 0 else '-'}{abs(exp):02d}"
+    text = format(m.scaleb(exp), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return sign + text
+
+
+def excel_datetime(v: str, date1904: bool) -> str:
+    """A date cell's serial number as the local wall time it stands for (no zone: business time),
+    to the nearest second, `yyyy-mm-dd HH:MM:SS`."""
+    x = Fraction(Decimal(v.strip()))
+    if date1904:
+        base = dt.datetime(1904, 1, 1)
+    else:  # 1900 system: serial 1 = 1900-01-01, and Excel counts a 1900-02-29 that never was
+        base = dt.datetime(1899, 12, 31) if x < 60 else dt.datetime(1899, 12, 30)
+    return (base + dt.timedelta(seconds=half_up(x * 86400))).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _column_index(ref: str) -> int | None:
+    n = 0
+    for ch in ref:
+        if "A" <= ch <= "Z":
+            n = n * 26 + ord(ch) - 64
+        elif "a" <= ch <= "z":
+            n = n * 26 + ord(ch) - 96
         else:
-            records.append((reader.line_num, row))
-    return header, records
+            break
+    return n - 1 if n else None
+
+
+def xlsx_rows(raw: bytes) -> list[tuple[int, list[str]]]:
+    """The first sheet of a workbook as (row number, cells as text). Shared strings, inline strings,
+    formula results (t="str"), booleans (TRUE/FALSE) and errors are their text; numbers with a
+    date/time number format (styles.xml) are local date-times; other numbers are shown as General.
+    Cells a row leaves out are empty; rows the sheet leaves out are blank lines. The sheet is
+    streamed with iterparse (its declared <dimension> is not trusted)."""
+    z = zipfile.ZipFile(io.BytesIO(raw))
+    names = set(z.namelist())
+
+    def part(base_dir: str, target: str) -> str:
+        if target.startswith("/"):
+            return target[1:]
+        parts = []
+        for p in (base_dir + "/" + target).split("/"):
+            if p == "..":
+                parts.pop()
+            elif p and p != ".":
+                parts.append(p)
+        return "/".join(parts)
+
+    wb = ET.fromstring(z.read("xl/workbook.xml"))
+    date1904 = any(_local(e.tag) == "workbookPr" and e.get("date1904") in ("1", "true") for e in wb.iter())
+    first_rid = next((e.get(_REL_NS + "id") for e in wb.iter() if _local(e.tag) == "sheet"), None)
+    targets, by_type = {}, {}
+    if "xl/_rels/workbook.xml.rels" in names:
+        for e in ET.fromstring(z.read("xl/_rels/workbook.xml.rels")):
+            targets[e.get("Id")] = part("xl", e.get("Target", ""))
+            by_type[e.get("Type", "").rsplit("/", 1)[-1]] = targets[e.get("Id")]
+    sheet = targets.get(first_rid) or "xl/worksheets/sheet1.xml"
+    shared: list[str] = []
+    sst = by_type.get("sharedStrings", "xl/sharedStrings.xml")
+    if sst in names:
+        with z.open(sst) as f:
+            for _, e in ET.iterparse(f):
+                if _local(e.tag) == "si":
+                    shared.append(_text_of(e))
+                    e.clear()
+    date_styles: list[bool] = []
+    styles = by_type.get("styles", "xl/styles.xml")
+    if styles in names:
+        root = ET.fromstring(z.read(styles))
+        custom = {}
+        for e in root.iter():
+            if _local(e.tag) == "numFmt":
+                custom[int(e.get("numFmtId"))] = e.get("formatCode", "")
+        for e in root:
+            if _local(e.tag) == "cellXfs":
+                for xf in e:
+                    fid = int(xf.get("numFmtId", "0"))
+                    date_styles.append(is_date_format(custom[fid]) if fid in custom else fid in _BUILTIN_DATE_FORMATS)
+
+    def value(c) -> str:
+        t = c.get("t", "n")
+        v = is_ = None
+        for child in c:
+            name = _local(child.tag)
+            if name == "v":
+                v = child.text or ""
+            elif name == "is":
+                is_ = child
+        if t == "inlineStr":
+            return _text_of(is_) if is_ is not None else ""
+        if v is None:
+            return ""
+        if t == "s":
+            return shared[int(v)]
+        if t == "b":
+            return "TRUE" if v.strip() == "1" else "FALSE"
+        if t in ("str", "e"):
+            return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), v)
+        if t == "d":  # an ISO 8601 date cell
+            return v.replace("T", " ")
+        style = int(c.get("s", "0"))
+        if style < len(date_styles) and date_styles[style]:
+            return excel_datetime(v, date1904)
+        return excel_general(v)
+
+    rows: list[tuple[int, list[str]]] = []
+    with z.open(sheet) as f:
+        data = None
+        for event, e in ET.iterparse(f, events=("start", "end")):
+            name = _local(e.tag)
+            if event == "start":
+                if name == "sheetData":
+                    data = e
+                continue
+            if name != "row":
+                continue
+            number = int(e.get("r")) if e.get("r") else (rows[-1][0] + 1 if rows else 1)
+            while rows and rows[-1][0] + 1 < number or not rows and number > 1:
+                rows.append(((rows[-1][0] + 1) if rows else 1, []))  # a row the sheet leaves out
+            cells: list[str] = []
+            for c in e:
+                if _local(c.tag) != "c":
+                    continue
+                col = _column_index(c.get("r", "")) if c.get("r") else len(cells)
+                if col is None:
+                    col = len(cells)
+                while len(cells) < col:
+                    cells.append("")
+                text = value(c)
+                if col < len(cells):
+                    cells[col] = text
+                else:
+                    cells.append(text)
+            rows.append((number, cells))
+            e.clear()
+            if data is not None:
+                data.remove(e)
+    return rows
+
+
+def read_workbook(raw: bytes) -> tuple[Table | None, list[tuple[int, list[str]]]]:
+    return split_header(xlsx_rows(raw))
 
 
 def read_jsonl(raw: bytes) -> tuple[Table, list[tuple[int, list[str]]]]:
@@ -361,6 +592,17 @@ class Order:
     @property
     def qualifying(self) -> bool:
         return self.pay_time is not None and self.net > 0 and not self.is_test
+
+
+@dataclass(frozen=True)
+class ItemLine:
+    """One item line of an order, for the product report (METRICS.md product_repurchase.csv)."""
+    product: str   # the merchant's code (Tmall 商家编码, JD 货号, else JD 商家SKUID), else the title
+    title: str
+    quantity: int
+
+
+SCIENTIFIC_ID = re.compile(r"[0-9.]+[eE][+-]?\d+")
 
 
 @dataclass
@@ -431,6 +673,9 @@ class Ingest:
         self.follows: list[Follow] = []
         self.spend: list[Spend] = []
         self.quality: list[dict] = []  # data_quality entries, ingest order
+        # Item lines per order (platform, order id), from item reports and JD's per-SKU rows,
+        # ready for the product report: the newest observation of each order's lines.
+        self.items: dict[tuple[str, str], list[ItemLine]] = {}
 
     def run(self) -> None:
         files = []  # (ingest position, path, source)
@@ -465,6 +710,13 @@ class Ingest:
     def load_file(self, pos, path, src, raw, sha) -> dict:
         if path.lower().endswith((".jsonl", ".json")):
             table, records = read_jsonl(raw)
+        elif raw.startswith(b"PK\x03\x04"):  # a zip: an .xlsx workbook, whatever its name says
+            try:
+                table, records = read_workbook(raw)
+            except (zipfile.BadZipFile, zlib.error, ET.ParseError, KeyError, ValueError, IndexError, EOFError,
+                    NotImplementedError, RuntimeError, OSError) as e:  # damaged, encrypted, odd compression
+                print(f"crosscheck: {path}: not a readable workbook ({e!r})", file=sys.stderr)
+                return quality_row(path, sha, "unreadable_workbook", 0, {})
         else:
             table, records = read_records(raw)
         fmt = detect_format(table) if table else None
@@ -476,6 +728,8 @@ class Ingest:
         if fmt is None:
             for _ in records:
                 bad("unknown_format")
+        elif fmt in ("tmall_item_report", "tmall_item_sheet"):
+            self.load_items(fmt, src, table, records, bad)
         elif fmt in ("tmall_orders", "jd_orders", "youzan_orders"):
             self.load_orders(fmt, src, table, records, bad)
         elif fmt == "wechat_followers":
@@ -531,12 +785,13 @@ class Ingest:
     def load_orders(self, fmt, src, t: Table, records, bad) -> None:
         platform = source_platform(src)
         in_file: dict[str, Order] = {}
+        file_items: dict[str, list[ItemLine]] = {}
         for _line, row in records:
             oid = t.get(row, "订单编号" if fmt == "tmall_orders" else "订单号")
             if not oid:
                 bad("missing_order_id")
                 continue
-            if re.fullmatch(r"[0-9.]+[eE][+-]?\d+", oid):
+            if SCIENTIFIC_ID.fullmatch(oid):
                 bad("order_id_scientific")
                 continue
             try:
@@ -544,6 +799,12 @@ class Ingest:
             except ValueError:
                 bad("bad_timestamp")
                 continue
+            if fmt == "jd_orders":  # one row per SKU: each row is an item line of the order
+                title = t.get(row, "商品名称")
+                qty = t.get(row, "订购数量")
+                file_items.setdefault(oid, []).append(ItemLine(
+                    t.get(row, "货号") or t.get(row, "商家SKUID") or title, title,
+                    int(qty) if qty.isdigit() else 0))
             prev = in_file.get(oid)
             if prev is not None:
                 # Item lines of one order (decisions.md): order-level fields from the first row.
@@ -554,6 +815,33 @@ class Ingest:
             # Newest observation wins: an older observation is replaced whole, links included;
             # identities are linked after all files are loaded (link_orders).
             self.orders[(platform, oid)] = o
+            if oid in file_items:
+                self.items[(platform, oid)] = file_items[oid]
+
+    # -- item lines -----------------------------------------------------------------------------
+
+    def load_items(self, fmt, src, t: Table, records, bad) -> None:
+        """Tmall item report (宝贝报表) or item sheet: item lines of orders, joined by 订单编号 /
+        主订单编号. They create no order. An order's item lines come from the newest file that
+        lists it (files are applied oldest export first), all of its rows there."""
+        platform = source_platform(src)
+        in_file: dict[str, list[ItemLine]] = {}
+        for _line, row in records:
+            oid = t.get(row, "主订单编号" if fmt == "tmall_item_sheet" else "订单编号")
+            if not oid:
+                bad("missing_order_id")
+                continue
+            if SCIENTIFIC_ID.fullmatch(oid):
+                bad("order_id_scientific")
+                continue
+            qty = t.get(row, "购买数量")
+            if not qty.isdigit():
+                bad("bad_quantity")
+                continue
+            title = t.get(row, "商品标题", "标题", "宝贝标题")
+            in_file.setdefault(oid, []).append(ItemLine(t.get(row, "商家编码") or title, title, int(qty)))
+        for oid, lines in in_file.items():
+            self.items[(platform, oid)] = lines
 
     # -- followers ------------------------------------------------------------------------------
 
@@ -594,6 +882,8 @@ class Ingest:
             g = lambda *n: t.get(row, *n)  # noqa: E731
             if fmt == "spend_wanxiangtai":
                 fields, date_cell, fen_cell = [g("主体名称")], g("日期"), g("花费")
+            elif fmt == "spend_jingzhuntong":
+                fields, date_cell, fen_cell = [g("计划名称", "推广计划")], g("日期"), g("花费")
             elif fmt == "spend_zhitongche":
                 fields, date_cell, fen_cell = [g("计划名称")], None, g("花费")
             else:
@@ -1005,6 +1295,9 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True, help="directory for the crosscheck CSVs")
     ap.add_argument("--as-of", type=dt.date.fromisoformat)
     ap.add_argument("--compare", metavar="SIYU_DIR", help="compare with the CSVs siyu wrote there")
+    ap.add_argument("--items-out", metavar="FILE",
+                    help="also write every order's item lines (platform, order_id, product, title, quantity) "
+                         "to FILE: what the product report will read (holds raw order ids: a check, not a report)")
     args = ap.parse_args(argv)
 
     pipe = load_pipeline(args.pipeline)
@@ -1016,9 +1309,16 @@ def main(argv=None) -> int:
         cols, rows = getattr(model, method)()
         write_csv(os.path.join(args.out, name), cols, rows)
     total = sum(o.net for o in model.orders)
+    lines = sum(len(v) for v in ing.items.values())
+    orphans = sum(1 for k in ing.items if k not in ing.orders)
     print(f"as_of={model.as_of} customers={len(model.customers)} qualifying_orders={len(model.orders)} "
-          f"net_revenue={fmt_yuan(total)} fans={len(model.fans)} platforms={','.join(model.platforms)}",
+          f"net_revenue={fmt_yuan(total)} fans={len(model.fans)} platforms={','.join(model.platforms)} "
+          f"item_orders={len(ing.items)} item_lines={lines} item_orders_without_order={orphans}",
           file=sys.stderr)
+    if args.items_out:
+        write_csv(args.items_out, ["platform", "order_id", "product", "title", "quantity"],
+                  [[guard(p), guard(oid), guard(i.product), guard(i.title), i.quantity]
+                   for (p, oid), its in sorted(ing.items.items()) for i in its])
     if args.compare:
         return compare(args.out, args.compare)
     return 0
