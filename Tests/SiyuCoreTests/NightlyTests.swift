@@ -20,7 +20,7 @@ final class NightlyTests: XCTestCase {
         let root = TestSupport.packageRoot.appendingPathComponent("sample-data")
         var out: [String: [String]] = [:]
         for dir in ["tmall", "jd", "youzan", "followers", "spend"] {
-            out[dir] = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path).filter { $0.hasSuffix(".csv") }
+            out[dir] = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent(dir).path).filter { $0.hasSuffix(".csv") || $0.hasSuffix(".xlsx") }
                 .sorted { (($0 as NSString).deletingPathExtension, $0) < (($1 as NSString).deletingPathExtension, $1) }
         }
         return out

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import SiyuCore
 
 /// Runs the built binary on sample-data/ (pipelines/sample.toml) and checks the invariants of
 /// METRICS.md that hold for any data.
@@ -77,15 +78,25 @@ final class SampleDataTests: XCTestCase {
         return (Int(parts[0]) ?? 0) * 100 + (parts.count > 1 ? Int(parts[1]) ?? 0 : 0)
     }
 
-    /// Every mobile-like run of 11 digits in the sample files. Digits are ASCII in GBK too.
+    /// Every mobile-like run of 11 digits in the sample files (CSV bytes: digits are ASCII in GBK
+    /// too; a workbook's cells, whose zip may be compressed).
     func inputPhones() throws -> Set<String> {
         var out = Set<String>()
         let root = TestSupport.packageRoot.appendingPathComponent("sample-data")
         let e = FileManager.default.enumerator(atPath: root.path)!
         while let rel = e.nextObject() as? String {
-            guard rel.hasSuffix(".csv") else { continue }
-            out.formUnion(Self.elevenDigitRuns(Array(try Data(contentsOf: root.appendingPathComponent(rel))))
-                .filter { $0.hasPrefix("1") && $0.dropFirst().first.map { "3456789".contains($0) } == true })
+            let path = root.appendingPathComponent(rel).path
+            var bytes: [UInt8]
+            if rel.hasSuffix(".csv") {
+                bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+            } else if rel.hasSuffix(".xlsx") {
+                bytes = []
+                let book = try XLSXReader(path: path)
+                for k in book.sheetNames.indices {
+                    try book.forEachRow(sheet: k) { _, cells in bytes.append(contentsOf: cells.joined); bytes.append(0x0A); return true }
+                }
+            } else { continue }
+            out.formUnion(Self.elevenDigitRuns(bytes).filter { $0.hasPrefix("1") && $0.dropFirst().first.map { "3456789".contains($0) } == true })
         }
         return out
     }
