@@ -41,6 +41,11 @@ public struct Runner {
     /// Runs the stages in order; returns their reports. `full` rebuilds the warehouse from scratch.
     public func run(_ stages: [Stage], full: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode, unreported: Int) {
         let path = warehousePath ?? pipeline.warehouse
+        // Before anything is created beside it (the lock): a path that is no warehouse is left alone.
+        if path.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            throw SiyuError.config(file: pipeline.path, message: "the warehouse path is empty; set warehouse = \"build/warehouse.sqlite\" (or --warehouse FILE)")
+        }
+        if let problem = Database.notADatabase(Self.resolvingLinks(path)) { throw SiyuError.config(file: path, message: problem) }
         let lock = try RunLock(warehouse: path, command: command)
         defer { withExtendedLifetime(lock) {} }
         if let stale = lock.staleHolder {
@@ -63,6 +68,7 @@ public struct Runner {
             // The warehouse object lives only inside this call: closed (and checkpointed) when it returns.
             let scratch = try Warehouse(pipeline: pipeline, logger: logger, path: target)
             scratch.scratch = true
+            scratch.previousFiles = Warehouse.countingFiles(at: path, pipeline: pipeline, logger: logger)
             result = try execute(stages, in: scratch, command: command,
                                  warehouse: path, previous: FileManager.default.fileExists(atPath: path) ? path : nil)
         } catch {

@@ -37,9 +37,10 @@ public enum Status {
         // The report folder: published whole, or not (a run killed between writing and publishing).
         if let (ran, dir) = try db.prepare("SELECT run_id, detail FROM siyu_stages WHERE stage='report'").rows([], { ($0.text(0), $0.text(1)) }).first {
             let output = ReportFolder(output: dir.isEmpty ? wh.pipeline.output : dir)
-            let published = try wh.meta("report_published")
+            // Published when the link points at that run's folder (the link is the truth: a run
+            // killed right after swapping it has not recorded it anywhere else yet).
             let current = output.published
-            if published == ran, current == (output.version(runID: ran) as NSString).lastPathComponent {
+            if current == (output.version(runID: ran) as NSString).lastPathComponent {
                 out += "\nreport: \(output.output)/index.html (run \(ran), published)\n"
             } else {
                 out += "\nreport: NOT PUBLISHED: the last report (run \(ran)) was written but \(output.output) \(current.map { "still shows \($0)" } ?? "does not point at it"); run `siyu report` (or `siyu run`)\n"
@@ -48,7 +49,9 @@ public enum Status {
         out += "\nfiles:\n"
         let paths = try wh.currentPaths()
         let files = try db.prepare("""
-            SELECT file_id, name, source, COALESCE(format,'') || COALESCE(', sheet ' || sheet, ''), status, rows_read, rows_landed, rows_quarantined, \(try wh.activeFiles()) FROM raw_files ORDER BY file_id
+            SELECT file_id, name, source, COALESCE(format,'') || COALESCE(', sheet ' || sheet, ''), status, rows_read,
+                rows_read - (SELECT count(*) FROM raw_quarantine q WHERE q.file_id = raw_files.file_id),
+                (SELECT count(*) FROM raw_quarantine q WHERE q.file_id = raw_files.file_id), \(try wh.activeFiles()) FROM raw_files ORDER BY file_id
             """).rows {
             let name = paths[$0.int(0)].map { ($0[0] as NSString).lastPathComponent } ?? $0.text(1)
             let counts = $0.int(8) != 0 ? "" : "  (no longer counts: not found at a matched path by the last ingest)"

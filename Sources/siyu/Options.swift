@@ -11,20 +11,11 @@ struct CommonOptions: ParsableArguments {
     @Option(name: .long, help: "Warehouse file; overrides the pipeline's `warehouse`.")
     var warehouse: String?
 
-    @Option(name: .long, help: "Output directory for the CSV files and index.html; overrides the pipeline's `output`.")
-    var output: String?
-
-    @Option(name: .long, help: "As-of date (YYYY-MM-DD): the last day covered. Default: the pipeline's as_of, else the latest purchase day.")
-    var asOf: String?
-
     @Flag(name: .long, help: "Only warnings and errors on stderr (for cron).")
     var quiet = false
 
     @Flag(name: .long, help: "Debug logging.")
     var verbose = false
-
-    @Option(name: .long, help: ArgumentHelp("Let this source's globs match no file although its files counted before (a source being retired: its rows leave the report). Repeat for several.", valueName: "source"))
-    var allowMissing: [String] = []
 
     func makeLogger() -> Logger {
         var logger = Logger(label: "siyu") { StreamLogHandler.standardError(label: $0) }
@@ -33,8 +24,8 @@ struct CommonOptions: ParsableArguments {
     }
 
     /// The runner for the pipeline file. `forRun`: a stage will write (a salt that is no secret is
-    /// refused then; `status` only reads).
-    func runner(forRun: Bool = true) throws -> Runner {
+    /// refused then). The stage options are those the subcommand has.
+    func runner(_ stage: StageOptions = StageOptions(), forRun: Bool = true) throws -> Runner {
         func usage(_ message: String) -> ArgumentParser.ExitCode {
             FileHandle.standardError.write(Data("siyu: \(message)\n".utf8))
             return ArgumentParser.ExitCode(SiyuCore.ExitCode.usage.rawValue)
@@ -42,30 +33,55 @@ struct CommonOptions: ParsableArguments {
         var p: Pipeline
         do { p = try Pipeline.load(path: pipeline) } catch let e as SiyuError { throw usage(e.description) }
         if forRun, let problem = p.saltProblem { throw usage(SiyuError.config(file: pipeline, message: problem).description) }
-        for name in allowMissing {
+        for name in stage.allowMissing {
             guard let i = p.sources.firstIndex(where: { $0.name == name }) else {
                 throw usage("--allow-missing \(name): the pipeline has no source named `\(name)`; its sources are \(p.sources.map(\.name).joined(separator: ", "))")
             }
             p.sources[i].allowMissing = true
         }
-        var pl = p
-        if let output { pl.output = output }
+        if let output = stage.output { p.output = output }
+        if let warehouse, warehouse.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { throw usage("--warehouse is empty; give the warehouse file") }
+        if let problem = ReportFolder.problem(p.output) { throw usage("\(stage.output != nil ? "--output" : pipeline): \(problem)") }
         var day: Int?
-        if let a = asOf {
-            guard let d = CivilDate.parseDay(a) else { throw ValidationError("--as-of must be a date like 2025-12-31, not `\(a)`") }
+        if let a = stage.asOf {
+            guard let d = CivilDate.parseDay(a) else { throw usage("--as-of must be a date like 2025-12-31, not `\(a)`") }
             day = d
         }
-        return Runner(pipeline: pl, logger: makeLogger(), asOf: day, warehousePath: warehouse)
+        if let d = day ?? p.asOf, let problem = Pipeline.asOfProblem(d, zone: p.timeZone) {
+            throw usage("\(day != nil ? "--as-of" : "\(pipeline): as_of") \(CivilDate.iso(d)): \(problem)")
+        }
+        return Runner(pipeline: p, logger: makeLogger(), asOf: day, warehousePath: warehouse)
     }
 }
 
+/// Flags only some stages use: each subcommand declares those it has.
+struct StageOptions {
+    var output: String?
+    var asOf: String?
+    var allowMissing: [String] = []
+}
+
+/// `--output` (report, run).
+struct OutputOption: ParsableArguments {
+    @Option(name: .long, help: "Output directory for the CSV files and index.html; overrides the pipeline's `output`.")
+    var output: String?
+}
+
+/// `--as-of` (aggregate, run).
+struct AsOfOption: ParsableArguments {
+    @Option(name: .long, help: "As-of date (YYYY-MM-DD): the last day covered, not after today. Default: the pipeline's as_of, else the latest purchase day.")
+    var asOf: String?
+}
+
+/// `--allow-missing` (ingest, run).
+struct AllowMissingOption: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Let this source's globs match no file although its files counted before (a source being retired: its rows leave the report). Repeat for several.", valueName: "source"))
+    var allowMissing: [String] = []
+}
 
 /// Runs stages and maps the outcome to an exit code; errors go to stderr as one clear line.
-func runStages(_ stages: [Stage], options: CommonOptions, full: Bool = false, name: String) throws {
-    let runner = try options.runner()
-    if options.asOf != nil, !stages.contains(.aggregate) {
-        runner.logger.warning("--as-of only changes the aggregate stage (and `run`); it is ignored here")
-    }
+func runStages(_ stages: [Stage], options: CommonOptions, stage: StageOptions = StageOptions(), full: Bool = false, name: String) throws {
+    let runner = try options.runner(stage)
     do {
         let result = try runner.run(stages, full: full, command: ([ "siyu" ] + CommandLine.arguments.dropFirst()).joined(separator: " "))
         let quarantined = result.reports.reduce(0) { $0 + $1.quarantined }

@@ -219,22 +219,52 @@ final class OperatorSafetyTests: XCTestCase {
         XCTAssertNotEqual(try TestSupport.read(dir.appendingPathComponent("out/reports/index.html")), "old")
         var status = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: dir).stdout
         XCTAssertTrue(status.contains("report: out/reports/index.html (run ") && status.contains("published"), status)
-        // A second run publishes a new folder; the previous stays for a page still open, older go.
+        // A second run publishes a new folder; the previous stays for a page still open, older go
+        // once nothing has touched them for ten minutes (another pipeline sharing the output may
+        // still be writing a recent one).
+        let out = dir.appendingPathComponent("out")
+        func versionFolders() throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: out.path).filter { $0.hasPrefix(".reports.") }.sorted() }
         XCTAssertEqual(try night().status, 0)
+        XCTAssertEqual(try versionFolders().count, 2)
+        for v in try versionFolders() {
+            var times = [timeval(tv_sec: time(nil) - 3600, tv_usec: 0), timeval(tv_sec: time(nil) - 3600, tv_usec: 0)]
+            XCTAssertEqual(utimes(out.appendingPathComponent(v).path, &times), 0)
+        }
+        let previous = try FileManager.default.destinationOfSymbolicLink(atPath: reports)
         XCTAssertEqual(try night().status, 0)
-        let versions = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path).filter { $0.hasPrefix(".reports.") }
+        let versions = try versionFolders()
         XCTAssertEqual(versions.count, 2, "\(versions)")
-        // As if a run were killed between writing its folder and publishing it.
-        let db = try Database(path: dir.appendingPathComponent("out/warehouse.sqlite").path)
-        try db.execute("UPDATE siyu_meta SET value='killed' WHERE key='report_published'")
+        XCTAssertTrue(versions.contains(previous), "\(versions)")
+        // As if a run were killed between writing its folder and publishing it: the link still
+        // shows the previous version.
+        let current = try FileManager.default.destinationOfSymbolicLink(atPath: reports)
+        let older = versions.first { $0 != current }!
+        try FileManager.default.removeItem(atPath: reports)
+        try FileManager.default.createSymbolicLink(atPath: reports, withDestinationPath: older)
         status = try TestSupport.siyu(["status", "--pipeline", "tiny.toml"], cwd: dir).stdout
         XCTAssertTrue(status.contains("report: NOT PUBLISHED"), status)
-        // An output folder holding files siyu did not write is never replaced.
+        // An output folder holding files siyu did not write is never replaced: not notes, not a
+        // folder of someone's CSV files, not the input folder itself (found by the review: a
+        // folder of *.csv counted as siyu's and the exports were deleted).
         try write("mine/notes.txt", "keep")
-        let r = try night(["--output", "mine"])
-        XCTAssertEqual(r.status, 1, r.stderr)
-        XCTAssertTrue(r.stderr.contains("holds files siyu did not write (notes.txt)"), r.stderr)
+        try write("theirs/budget.csv", "keep")
+        for (out, what, code) in [("mine", "holds files siyu did not write (notes.txt)", Int32(1)), ("theirs", "holds files siyu did not write (budget.csv)", 1),
+                                  ("tmall", "holds an input file", 1), (".", "the working or home folder", 64), ("./", "the working or home folder", 64),
+                                  ("", "the output folder is empty", 64)] {
+            let r = try night(["--output", out])
+            XCTAssertEqual(r.status, code, r.stderr)
+            XCTAssertTrue(r.stderr.contains(what), "\(out): \(r.stderr)")
+        }
         XCTAssertEqual(try TestSupport.read(dir.appendingPathComponent("mine/notes.txt")), "keep")
+        XCTAssertEqual(try TestSupport.read(dir.appendingPathComponent("theirs/budget.csv")), "keep")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("tmall").path).count, 2)
+        // An operator's link to a web folder stays; the web folder becomes the published link.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("www/siyu"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("served").path, withDestinationPath: "www/siyu")
+        XCTAssertNotEqual(try night(["--output", "served"]).status, 1)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: dir.appendingPathComponent("served").path), "www/siyu")
+        XCTAssertTrue(try FileManager.default.destinationOfSymbolicLink(atPath: dir.appendingPathComponent("www/siyu").path).hasPrefix(".siyu."))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("served/index.html").path))
     }
 
     // MARK: 9. Private files
@@ -303,5 +333,125 @@ final class OperatorSafetyTests: XCTestCase {
         XCTAssertEqual(r.status, 1)
         XCTAssertLessThan(Date().timeIntervalSince(started), 4)
         XCTAssertTrue(r.stderr.contains("another siyu run holds the warehouse lock") && r.stderr.contains("siyu run (test)"), r.stderr)
+    }
+
+    // MARK: Found by the hostile review (each failed before its fix)
+
+    /// A mistyped --warehouse pointing at a file that is no warehouse: refused, untouched (its
+    /// mode was set to 0600, a journal created beside it, and `--full` replaced it).
+    func testAPathThatIsNoWarehouseIsLeftAlone() throws {
+        let notes = dir.appendingPathComponent("notes.toml")
+        try "keep = 1\n".write(to: notes, atomically: true, encoding: .utf8)
+        XCTAssertEqual(chmod(notes.path, 0o644), 0)
+        for args in [["--warehouse", "notes.toml"], ["--full", "--warehouse", "notes.toml"]] {
+            let r = try night(args)
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("notes.toml: error: is not a siyu warehouse"), r.stderr)
+        }
+        XCTAssertEqual(try TestSupport.read(notes), "keep = 1\n")
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: notes.path)[.posixPermissions] as! NSNumber).intValue & 0o777, 0o644)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: notes.path + ".lock"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: notes.path + "-journal"))
+        XCTAssertEqual(try night(["--warehouse", ""]).status, 64)
+    }
+
+    /// A platform must not leave the report silently: one glob of several with a typo, a counted
+    /// file whose link leads nowhere now, a rebuild with a source gone, a run from the wrong folder.
+    func testNoSourceLeavesTheReportSilently() throws {
+        let toml = try TestSupport.read(dir.appendingPathComponent("tiny.toml"))
+        try toml.replacingOccurrences(of: "files = [\"spend/*.csv\"]", with: "files = [\"spend/*.csv\", \"extra/*.csv\"]")
+            .write(to: dir.appendingPathComponent("tiny.toml"), atomically: true, encoding: .utf8)
+        try write("extra/weibo.csv", "date,channel,spend\n2025-01-05,weibo,10.00\n")
+        XCTAssertEqual(try night().status, 2)
+        // One glob of the spend source renamed by mistake: the other still matches.
+        let typo = try TestSupport.read(dir.appendingPathComponent("tiny.toml")).replacingOccurrences(of: "\"extra/*.csv\"", with: "\"extar/*.csv\"")
+        try typo.write(to: dir.appendingPathComponent("typo.toml"), atomically: true, encoding: .utf8)
+        var r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "typo.toml", "--warehouse", "out/warehouse.sqlite", "--output", "out/reports"], cwd: dir)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("from the glob extar/*.csv, which matches no file now: its folder extar is not there")
+                      || r.stderr.contains("extra/weibo.csv counted until the last run and is still there, but none of the source's globs"), r.stderr)
+        // A rebuild notices it too.
+        r = try TestSupport.siyu(["run", "--quiet", "--full", "--pipeline", "typo.toml", "--warehouse", "out/warehouse.sqlite", "--output", "out/reports"], cwd: dir)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        // A counted file that is a link to a share that is gone.
+        try FileManager.default.moveItem(at: dir.appendingPathComponent("extra/weibo.csv"), to: dir.appendingPathComponent("share.csv"))
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("extra/weibo.csv").path, withDestinationPath: dir.appendingPathComponent("share.csv").path)
+        XCTAssertEqual(try night().status, 0)   // the same bytes at the same path: nothing new
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("share.csv"))
+        r = try night()
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("extra/weibo.csv: error: this file counted until the last run and is a symbolic link to nothing"), r.stderr)
+        // Retired on purpose, it leaves.
+        XCTAssertEqual(try night(["--allow-missing", "spend"]).status, 2)
+        // From a folder where nothing matches, and no warehouse yet: nothing is published.
+        let elsewhere = try TestSupport.tempDir("elsewhere")
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        r = try TestSupport.siyu(["run", "--quiet", "--pipeline", dir.appendingPathComponent("tiny.toml").path], cwd: elsewhere)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("no input file matches any glob of the pipeline (relative globs are read from"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("out/reports").path))
+    }
+
+    func testSettingsThatWouldDistortEverything() throws {
+        let base = try TestSupport.read(dir.appendingPathComponent("tiny.toml"))
+        for (args, message) in [(["--as-of", "2099-12-31"], "is after today"), (["--as-of", "1990-01-01"], "is before 2003-01-01")] {
+            let r = try night(args)
+            XCTAssertEqual(r.status, 64, r.stderr)
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+        }
+        for (edit, message) in [(base.replacingOccurrences(of: "timezone = \"Asia/Shanghai\"", with: "timezone = \"CST\""), "abbreviations like CST are ambiguous"),
+                                (base.replacingOccurrences(of: "salt = \"tiny-salt\"", with: "salt = \"\"\"\n\"\"\""), "salt is empty")] {
+            try write("bad.toml", edit)
+            let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "bad.toml"], cwd: dir)
+            XCTAssertEqual(r.status, 64, r.stderr)
+            XCTAssertTrue(r.stderr.contains(message), r.stderr)
+        }
+        // A rule reading a column no export has (推广方式 misspelled).
+        try write("tiny.toml", base + "\n[[rule]]\nchannel = \"x\"\non = [\"order\"]\nfields = [\"推广方试\"]\ncontains = [\"x\"]\n")
+        let r = try night()
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("reads the column `推广方试`, which no order export in its scope has; did you mean `推广方式`?"), r.stderr)
+        // The sample's salt is the sample's only, however the path is spelled.
+        func salted(_ glob: String) throws -> String? {
+            try Pipeline.parse("[pipeline]\nsalt = \"siyu-sample-salt\"\n[[source]]\nkind = \"tmall\"\nfiles = [\"\(glob)\"]\n", path: "p.toml").saltProblem
+        }
+        XCTAssertNil(try salted("./sample-data/tmall/*.csv"))
+        XCTAssertNotNil(try salted("sample-data/../real/*.csv"))
+        XCTAssertNotNil(try salted("/srv/sample-data/*.csv"))
+        // Subcommands list only the flags they use.
+        let clean = try TestSupport.siyu(["clean", "--help"], cwd: dir).stdout
+        XCTAssertFalse(clean.contains("--output") || clean.contains("--as-of") || clean.contains("--allow-missing"), clean)
+        XCTAssertTrue(try TestSupport.siyu(["run", "--help"], cwd: dir).stdout.contains("--allow-missing"))
+    }
+
+    func testValuesAndEncodingsFoundByTheReview() throws {
+        XCTAssertEqual(try night().status, 2)
+        // 京准通 total rows are recorded, not a reason for exit 2 every night.
+        try write("spend/jzt.csv", "京准通 推广报表\n日期,计划名称,花费,展现数,点击数\n20250105,京东快车,12.00,100,3\n合计,,12.00,100,3\n")
+        XCTAssertEqual(try night().status, 0)
+        XCTAssertTrue(try csv("data_quality").contains { $0[0] == "jzt.csv" && $0[6] == "summary_row" })
+        // A GBK spend file whose first non-ASCII byte is the last byte of the first 1 MiB read.
+        var gbk = Data("date,channel,spend\n".utf8)
+        let filler = Data("2025-01-05,ascii,0.01\n".utf8)
+        while gbk.count + filler.count <= (1 << 20) - 11 { gbk.append(filler) }
+        let prefix = Data("2025-01-06,".utf8)
+        while gbk.count + prefix.count < (1 << 20) - 1 { gbk.append(Data("\n".utf8)) }
+        gbk.append(prefix)
+        XCTAssertEqual(gbk.count, (1 << 20) - 1)
+        gbk.append(Data([0xD6, 0xB1, 0xB2, 0xA5]) + Data(",1.00\n".utf8))   // 直播 in GBK: its first byte ends the chunk
+        try gbk.write(to: dir.appendingPathComponent("spend/gbk_edge.csv"))
+        // UTF-16 without a byte order mark, a Chinese header; gzip; a refund that is no amount.
+        try write("spend/u16.csv", "日期,channel,spend\n", encoding: .utf16LittleEndian)
+        try Data([0x1F, 0x8B, 0x08, 0x00, 0, 0, 0, 0]).write(to: dir.appendingPathComponent("spend/packed.csv"))
+        try write("youzan/refund.csv", "订单号,订单状态,推广方式,订单来源,订单创建时间,买家付款时间,订单实付金额,订单已退款金额,买家昵称,买家手机号\nR1,交易成功,,,2025-02-01 10:00:00,2025-02-01 10:00:01,10.00,#VALUE!,rr,\nR2,交易成功,,,2025-02-01 10:00:00,2025-02-01 10:00:01,+10.00,0,rs,\n")
+        let r = try night()
+        XCTAssertEqual(r.status, 2, r.stderr)
+        let dq = try csv("data_quality")
+        XCTAssertEqual(dq.first { $0[0] == "gbk_edge.csv" && $0[6].isEmpty }?[2], "spend_plain", r.stderr)
+        XCTAssertTrue(r.stderr.contains("spend/u16.csv: error: the file is UTF-16 text"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("spend/packed.csv: error: the file is gzip-compressed"), r.stderr)
+        let reasons = try quarantine().map(\.reason)
+        XCTAssertTrue(reasons.contains("bad_amount: refund is not a money amount (`#VALUE!`)"), "\(reasons)")
+        XCTAssertTrue(reasons.contains("bad_amount: paid is not a money amount (`+10.00`)"), "\(reasons)")
     }
 }

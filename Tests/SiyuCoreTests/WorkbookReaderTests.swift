@@ -201,7 +201,7 @@ final class WorkbookReaderTests: XCTestCase {
         assertWorkbookError(["damaged", "zip directory cannot be read", "download the export again"]) {
             _ = try XLSXReader(path: Self.path("truncated.xlsx"))
         }
-        assertWorkbookError(["no workbook part", "xl/workbook.xml", "download the export again"]) {
+        assertWorkbookError(["it has no xl/workbook.xml", "xl/workbook.xml", "download the export again"]) {
             _ = try XLSXReader(path: Self.path("no-workbook.xlsx"))
         }
         assertWorkbookError(["not an .xlsx workbook"]) { _ = try XLSXReader(path: Self.path("not-a-zip.xlsx")) }

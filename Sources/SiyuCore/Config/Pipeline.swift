@@ -239,7 +239,11 @@ public struct Pipeline: Sendable {
             return try a.map { guard let s = $0.string else { throw fail("`\(k)` must be a list of strings") }; return s }
         }
         let tzName = try str(p, "timezone", "Asia/Shanghai")!
-        guard let tz = TimeZone(identifier: tzName) else { throw fail("unknown time zone `\(tzName)`; use an IANA name such as Asia/Shanghai") }
+        // IANA names only: an abbreviation is ambiguous (`CST` is US Central to the system, China
+        // Standard Time to a merchant).
+        guard tzName.contains("/") || tzName == "UTC" || tzName == "GMT", let tz = TimeZone(identifier: tzName) else {
+            throw fail("unknown time zone `\(tzName)`; use an IANA name such as Asia/Shanghai (abbreviations like CST are ambiguous)")
+        }
         let periodName = try str(p, "period", "month")!
         guard let period = PeriodKind(rawValue: periodName) else { throw fail("period must be \"month\" or \"week\", not `\(periodName)`") }
         var asOf: Int?
@@ -292,7 +296,9 @@ public struct Pipeline: Sendable {
         }
         if sources.isEmpty { throw fail("no [[source]] tables: the pipeline names no input files") }
         let names = sources.map(\.name)
-        if Set(names).count != names.count { throw fail("two sources share a name; names must be unique") }
+        if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+            throw fail("two sources are named `\(twice)`; names must be unique (a [[source]] without name = … is named after its kind)")
+        }
         let platformNames = Set(sources.filter(\.kind.isOrders).map(\.platform))
 
         var rules: [ChannelRule] = []
@@ -346,14 +352,29 @@ public struct Pipeline: Sendable {
         return pipeline
     }
 
+    /// Why an as-of date cannot be used, or nil: before any platform's exports (2003) or after
+    /// the day of the run in the business time zone (the report would be padded with empty
+    /// periods up to it: a typo of 2099 wrote a 300 MB page).
+    public static func asOfProblem(_ day: Int, zone: TimeZone, now: Date = Date()) -> String? {
+        let today = CivilDate.floorDiv(Int(now.timeIntervalSince1970) + zone.secondsFromGMT(for: now), 86400)
+        if day > today { return "is after today (\(CivilDate.iso(today))): the as-of date is the last day the data covers" }
+        if day < CivilDate.dayNumber(2003, 1, 1) { return "is before 2003-01-01, when the platforms' exports begin" }
+        return nil
+    }
+
     /// Salts siyu refuses for a run on real data: none, an empty one, siyu's default, and the
     /// sample's (allowed where every source reads the bundled sample-data/). A known salt makes
     /// customer keys as good as the phone numbers and nicks behind them.
     public var saltProblem: String? {
         if !saltGiven { return "the pipeline file sets no salt; add salt = \"<a long random secret>\" to [pipeline] (for example the output of `openssl rand -hex 16`) and keep it secret: customer keys are only opaque while the salt is unknown" }
-        if salt.trimmingCharacters(in: .whitespaces).isEmpty { return "salt is empty; set salt = \"<a long random secret>\" in [pipeline] (for example the output of `openssl rand -hex 16`)" }
+        if salt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "salt is empty; set salt = \"<a long random secret>\" in [pipeline] (for example the output of `openssl rand -hex 16`)" }
         if salt == "siyu" { return "salt = \"siyu\" is siyu's documented default; set your own secret salt in [pipeline] (for example the output of `openssl rand -hex 16`)" }
-        let sampleOnly = sources.allSatisfy { $0.files.allSatisfy { $0.hasPrefix("sample-data/") } }
+        // The bundled sample: every glob inside sample-data/ once `.` and `..` are resolved.
+        let sampleOnly = sources.allSatisfy { $0.files.allSatisfy { glob in
+            var parts: [Substring] = []
+            for c in glob.split(separator: "/") where c != "." { if c == "..", !parts.isEmpty { parts.removeLast() } else { parts.append(c) } }
+            return !glob.hasPrefix("/") && parts.count > 1 && parts[0] == "sample-data" && !parts.contains("..")
+        } }
         if salt == "siyu-sample-salt" && !sampleOnly { return "salt = \"siyu-sample-salt\" is the bundled sample's published salt; set your own secret salt in [pipeline] (for example the output of `openssl rand -hex 16`)" }
         return nil
     }

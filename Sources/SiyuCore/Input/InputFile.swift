@@ -20,7 +20,7 @@ public enum InputFile {
         }
         switch st.st_mode & S_IFMT {
         case S_IFREG: break
-        case S_IFDIR: return "a directory, not a file; narrow the glob (for example `folder/*.csv`) so that it matches files only"
+        case S_IFDIR: return "a directory, not a file; move it out of the export folder (or rename it) so that the glob matches export files only"
         case S_IFIFO: return "a named pipe (FIFO), not a file; siyu reads only regular files"
         case S_IFSOCK: return "a socket, not a file; siyu reads only regular files"
         case S_IFCHR, S_IFBLK: return "a device, not a file; siyu reads only regular files"

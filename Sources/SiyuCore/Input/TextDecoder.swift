@@ -82,6 +82,12 @@ public final class UTF8ChunkReader {
             bytesRead += data.count
             if first {
                 first = false
+                if bytes.starts(with: [0x1F, 0x8B]) {
+                    throw SiyuError.input(file: path, line: nil, column: nil, message: "the file is gzip-compressed; unpack it (gunzip) and put the export itself in the folder")
+                }
+                if bytes.starts(with: [0xFF, 0xFE, 0x00, 0x00]) || bytes.starts(with: [0x00, 0x00, 0xFE, 0xFF]) {
+                    throw SiyuError.input(file: path, line: nil, column: nil, message: "the file is UTF-32 text; siyu reads UTF-8 and GBK: open it and save it as \"CSV UTF-8\"")
+                }
                 if bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF]) || Self.looksLikeUTF16(bytes) {
                     throw SiyuError.input(file: path, line: nil, column: nil, message: "the file is UTF-16 text (Excel's \"Unicode Text\" or a tool's UTF-16 export); siyu reads UTF-8 and GBK: open it and save it as \"CSV UTF-8\", or export CSV from the back office again")
                 }
@@ -90,8 +96,8 @@ public final class UTF8ChunkReader {
                     bytes.removeFirst(3)
                     offsetOfPending = 3
                     decided = true
-                } else if !bytes.contains(where: { $0 >= 0x80 }) {
-                    encoding = .utf8   // plain ASCII so far: decided at the first byte that is not
+                } else if !bytes[0..<(atEOF ? bytes.count : Self.completeUTF8Length(bytes))].contains(where: { $0 >= 0x80 }) {
+                    encoding = .utf8   // plain ASCII so far (a cut character aside): decided at the first byte that is not
                 } else if Self.isValidUTF8Prefix(bytes, atEOF: data.count < max(chunkSize, 1 << 18)) {
                     encoding = .utf8
                     decided = true
@@ -101,8 +107,16 @@ public final class UTF8ChunkReader {
             } else if !decided, encoding == .utf8, let k = bytes.firstIndex(where: { $0 >= 0x80 }) {
                 // The first non-ASCII byte after a long ASCII start (a GBK spend report whose first
                 // MiB is numbers): UTF-8 if what follows is, GBK otherwise. ASCII reads the same in both.
+                let tail = Array(bytes[k...])
+                if !atEOF && Self.completeUTF8Length(tail) == 0 {
+                    // The first non-ASCII character is cut by the chunk's end: decide with the next chunk.
+                    try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<k])) }
+                    offsetOfPending += k
+                    pending = tail
+                    continue
+                }
                 decided = true
-                if !Self.isValidUTF8Prefix(Array(bytes[k...]), atEOF: atEOF) {
+                if !Self.isValidUTF8Prefix(tail, atEOF: atEOF) {
                     try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<k])) }
                     offsetOfPending += k
                     bytes.removeFirst(k)
@@ -127,6 +141,9 @@ public final class UTF8ChunkReader {
                 var cut = bytes.count
                 if !atEOF { cut = Self.completeUTF8Length(bytes) }
                 if let bad = Self.firstInvalidUTF8(bytes[0..<cut]) {
+                    if atEOF, cut - bad < 4, Self.completeUTF8Length(Array(bytes[bad..<cut])) == 0 {
+                        throw SiyuError.input(file: path, line: nil, column: nil, message: "the file ends inside a character at byte \(offsetOfPending + bad); it looks truncated, download it again")
+                    }
                     throw DecodeError(file: path, byteOffset: offsetOfPending + bad, encoding: encoding)
                 }
                 pending = Array(bytes[cut...])
@@ -148,11 +165,14 @@ public final class UTF8ChunkReader {
     }
 
     /// UTF-16 without a byte order mark: a NUL in every other byte of the start.
+    /// UTF-16 without a byte order mark: NUL bytes on one side of the code units only (ASCII
+    /// punctuation and digits between Chinese characters), never on the other.
     static func looksLikeUTF16(_ b: [UInt8]) -> Bool {
-        let head = b.prefix(512)
+        let head = Array(b.prefix(512))
         guard head.count >= 8 else { return false }
-        let zeros = head.filter { $0 == 0 }.count
-        return zeros * 3 >= head.count
+        var even = 0, odd = 0
+        for (i, x) in head.enumerated() where x == 0 { if i % 2 == 0 { even += 1 } else { odd += 1 } }
+        return (max(even, odd) >= 4 && min(even, odd) == 0) || (even + odd) * 3 >= head.count
     }
 
     /// Converts as much as possible; returns output, bytes consumed, and the offset of an invalid sequence.

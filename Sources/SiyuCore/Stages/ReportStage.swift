@@ -22,7 +22,8 @@ public struct ReportStage {
         try wh.requireUpstream("report", upstream: "aggregate")
         // Every file goes into a new version folder; the folder is published whole at the end.
         let folder = self.folder
-        let dir = try folder.prepare(runID: runID)
+        let inputs = wh.pipeline.sources.flatMap { $0.files.flatMap(Pipeline.matches) }
+        let dir = try folder.prepare(runID: runID, inputs: inputs)
         var tables: [String: OutputTable] = [:]
         var customers = (total: 0, repeaters: 0)
         // Every file is written to a temporary name first and all are renamed at the end, so that
@@ -76,7 +77,6 @@ public struct ReportStage {
         try CSVWriter.moveIntoPlace(finished)
         finished = []
         try folder.publish(dir)
-        try wh.setMeta("report_published", runID)
         return report
     }
 }

@@ -75,7 +75,6 @@ public enum Values {
         var negative = false, parenthesized = false
         if i < u.count, u[i] == 0x28 { negative = true; parenthesized = true; i += 1 }       // (12.00)
         else if i < u.count, u[i] == 0x2D { negative = true; i += 1 }                         // -12.00
-        else if i < u.count, u[i] == 0x2B { i += 1 }                                          // +12.00
         skipCurrency()
         // Integer part: digits, with separators (`,` or `，`) only between groups of three.
         var intPart = 0, digits = 0, groupDigits = 0, sawSeparator = false

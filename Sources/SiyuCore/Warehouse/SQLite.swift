@@ -20,7 +20,7 @@ public struct SQLiteError: Error, CustomStringConvertible {
         case SQLITE_READONLY: what = "\(file): the warehouse cannot be written (read-only file, folder or disk); check its permissions"
         case SQLITE_CANTOPEN: what = "\(file): the warehouse cannot be opened or created; check that its folder exists and is writable"
         case SQLITE_BUSY, SQLITE_LOCKED: what = "\(file): the warehouse is in use by another process that does not hold siyu's lock (a copy opened in a SQLite tool?); close it and run again"
-        case SQLITE_CORRUPT, SQLITE_NOTADB: what = "\(file): the warehouse file is damaged or not a siyu warehouse; rebuild it from the exports with `siyu run --full`"
+        case SQLITE_CORRUPT, SQLITE_NOTADB: what = "\(file): the warehouse file is damaged; move it aside and rebuild the warehouse from the exports with `siyu run --full`"
         case SQLITE_PERM, SQLITE_AUTH: what = "\(file): access to the warehouse was denied; check its permissions"
         default: what = "\(file): the warehouse reported an error"
         }
@@ -45,6 +45,9 @@ public final class Database {
             var allowed = CharacterSet.urlPathAllowed
             allowed.remove(charactersIn: "?#%")
             name = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+        }
+        if let problem = Self.notADatabase(path) {
+            throw SiyuError.config(file: path, message: problem)
         }
         if !readOnly && !immutable {
             // 0600: the warehouse holds names, phones and addresses as exported (raw_*). SQLite
@@ -75,6 +78,25 @@ public final class Database {
     }
 
     deinit { sqlite3_close_v2(handle) }
+
+    /// Why `path` must not be opened as a database, or nil (a SQLite file, an empty file or no
+    /// file yet). siyu never changes, journals or replaces a file that is not a database: a
+    /// mistyped --warehouse pointing at a pipeline file, a device or a FIFO is refused untouched.
+    public static func notADatabase(_ path: String) -> String? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }   // nothing there yet (or a dangling link: SQLite says)
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            return "is not a regular file (a folder, device or pipe); choose another warehouse path (--warehouse, or warehouse = \"…\" in the pipeline)"
+        }
+        if st.st_size == 0 { return nil }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }   // SQLite reports the permission problem itself
+        defer { close(fd) }
+        var head = [UInt8](repeating: 0, count: 16)
+        let n = read(fd, &head, 16)
+        if n == 16 && head == Array("SQLite format 3\0".utf8) { return nil }
+        return "is not a siyu warehouse (not a SQLite database file); siyu leaves it untouched: point --warehouse (or warehouse = \"…\") at the warehouse, or at a new path to start one"
+    }
 
     var lastError: String { String(cString: sqlite3_errmsg(handle)) }
 

@@ -12,6 +12,9 @@ public final class Warehouse {
     /// A rebuild's file beside the warehouse, deleted if the run does not finish: bulk loads may
     /// skip the WAL (`Database.withoutWAL`).
     public var scratch = false
+    /// In a rebuild, the files that counted in the warehouse it replaces (source, path): a source
+    /// that vanished is noticed by a rebuild as by a night.
+    public var previousFiles: [(source: String, path: String)] = []
 
     public static let rawTables: [SourceKind: String] = [
         .tmall: "raw_tmall_orders", .jd: "raw_jd_orders", .youzan: "raw_youzan_orders",
@@ -36,6 +39,14 @@ public final class Warehouse {
 
     /// Creates the warehouse's folder (and any missing parents) 0700: only the user running siyu
     /// reads the warehouse, which holds personal data as exported. An existing folder is left as it is.
+    /// The landed files that count (source, path), read from another warehouse file (the one a
+    /// rebuild replaces); empty when there is none or it cannot be read.
+    public static func countingFiles(at path: String, pipeline: Pipeline, logger: Logger) -> [(source: String, path: String)] {
+        guard FileManager.default.fileExists(atPath: path), let old = try? Warehouse(pipeline: pipeline, logger: logger, path: path, readOnly: true),
+              let active = try? old.activeFiles() else { return [] }
+        return (try? old.db.prepare("SELECT source, path FROM raw_files WHERE status='landed' AND \(active)").rows { ($0.text(0), $0.text(1)) }) ?? []
+    }
+
     public static func createPrivateDirectory(_ dir: String) throws {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) {

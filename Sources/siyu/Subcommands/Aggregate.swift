@@ -7,8 +7,9 @@ struct Aggregate: ParsableCommand {
         discussion: "cohort_repurchase, repurchase_by_period, platform_migration, channel_cpa, fan_conversion, fan_lift, customer_summary and data_quality, as of --as-of (default: the latest purchase day).")
 
     @OptionGroup var options: CommonOptions
+    @OptionGroup var asOf: AsOfOption
 
     func run() throws {
-        try runStages([.aggregate], options: options, name: "aggregate")
+        try runStages([.aggregate], options: options, stage: StageOptions(asOf: asOf.asOf), name: "aggregate")
     }
 }

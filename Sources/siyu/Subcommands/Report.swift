@@ -7,8 +7,9 @@ struct Report: ParsableCommand {
         discussion: "Files go to the pipeline file's output directory, each written to a temporary name and renamed.")
 
     @OptionGroup var options: CommonOptions
+    @OptionGroup var output: OutputOption
 
     func run() throws {
-        try runStages([.report], options: options, name: "report")
+        try runStages([.report], options: options, stage: StageOptions(output: output.output), name: "report")
     }
 }

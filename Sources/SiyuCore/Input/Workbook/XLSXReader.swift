@@ -85,7 +85,7 @@ public final class XLSXReader {
             }
         }
         guard let workbookEntry = entries[Self.key(workbookPart)] ?? entries["xl/workbook.xml"] else {
-            throw WorkbookError("the file has no workbook part (xl/workbook.xml): it is a zip but not a complete .xlsx export; download the export again")
+            throw WorkbookError("the file is a zip archive but not an .xlsx workbook (it has no xl/workbook.xml): if it is a zip of exports, unpack it and put the exports themselves in the folder; otherwise download the export again")
         }
         let workbook = try parseSmallPart(workbookEntry, .workbook, workbookPart)
         date1904 = workbook.date1904

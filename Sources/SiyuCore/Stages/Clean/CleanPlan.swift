@@ -43,4 +43,27 @@ extension CleanStage {
         }.sorted { full ? $0.obs > $1.obs : $0.obs < $1.obs }
         return CleanPlan(full: full, files: files, paths: paths, fingerprint: fingerprint, dropped: dropped, moved: moved)
     }
+
+    /// A rule that reads a column by name (`fields`) must name a column some export in its scope
+    /// has: a misspelled header would silently match nothing and move customers and spend to
+    /// other channels.
+    func checkRuleFields() throws {
+        let files = try wh.db.prepare("SELECT source, kind, header FROM raw_files WHERE status='landed' AND \(try wh.activeFiles())")
+            .rows { (source: $0.text(0), kind: SourceKind(rawValue: $0.text(1)), header: Set(HeaderMap(Warehouse.splitCells($0.text(2))).names)) }
+        for (n, rule) in wh.pipeline.rules.enumerated() where !rule.fields.isEmpty {
+            for target in [RuleTarget.order, .spend] where rule.on.contains(target) {
+                let inScope = files.filter { f in
+                    guard let kind = f.kind, target == .order ? kind.isOrders : kind == .spend else { return false }
+                    let platform = wh.pipeline.sources.first { $0.name == f.source }?.platform
+                    return (rule.sources.isEmpty || rule.sources.contains(f.source)) && (rule.platforms.isEmpty || platform.map(rule.platforms.contains) == true)
+                }
+                guard !inScope.isEmpty else { continue }
+                for field in rule.fields where !inScope.contains(where: { $0.header.contains(field) }) {
+                    let seen = Set(inScope.flatMap(\.header)).sorted()
+                    let near = Pipeline.nearest(field, in: seen).map { "; did you mean `\($0)`?" } ?? ""
+                    throw SiyuError.config(file: wh.pipeline.path, message: "[[rule]] #\(n + 1) (\(rule.channel)) reads the column `\(field)`, which no \(target == .order ? "order" : "spend") export in its scope has\(near) Fix `fields` in the pipeline file; nothing was changed")
+                }
+            }
+        }
+    }
 }

@@ -31,11 +31,14 @@ extension CleanStage {
         case .tooLarge:
             throw Quarantine(reason: "bad_amount: \(field) is more than 1,000,000,000.00 yuan (\(Self.shown(raw)))", column: cols.column(field))
         case .invalid:
-            // A sentence in place of an amount (`无退款申请`: no refund asked for) means none.
-            if textIsZero, !raw.unicodeScalars.contains(where: { $0.properties.numericType != nil }) { return 0 }
+            // The sentences exports write in place of a refund amount mean none (`无退款申请`: no
+            // refund asked for); any other text (`#VALUE!`, `退款中`) is no amount.
+            if textIsZero, Self.noRefund.contains(Values.clean(raw)) { return 0 }
             throw Quarantine(reason: "bad_amount: \(field) is not a money amount (\(Self.shown(raw)))", column: cols.column(field))
         }
     }
+
+    static let noRefund: Set<String> = ["无退款申请", "没有申请退款", "无退款", "无", "未退款", "没有退款"]
 
     /// A cell's text for a quarantine reason: short, control characters made visible.
     static func shown(_ raw: String) -> String {
@@ -176,7 +179,7 @@ extension CleanStage {
             guard let t = Values.localTime(rawDate) else { throw Quarantine(reason: "bad_date: date is not a date (\(Self.shown(rawDate)))", column: cols.column("date")) }
             day = try plausible(t, "date", kind: .spend, column: cols.column("date")) / 86400
         } else if let key = IngestStage.exportKey(fileName: fileName), let t = Values.localTime(String(key.prefix(8))) {
-            day = t / 86400   // no date column (直通车): the last date in the file name
+            day = try plausible(t, "the date in the file name", kind: .spend, column: nil) / 86400   // no date column (直通车)
         }
         guard let day else { throw Quarantine(reason: "no_date: the export has no date column and its file name carries no date", column: nil) }
         let spend = try money(cols, "spend", row)

@@ -78,6 +78,7 @@ public struct CleanStage {
         let noWAL = try wh.scratch && wh.meta("clean_fingerprint") == nil
         if noWAL { try wh.db.execute("DROP INDEX IF EXISTS stg_orders_key; DROP INDEX IF EXISTS stg_items_key") }
         try wh.bulk(when: noWAL) { try wh.db.withTempFiles { try wh.db.transaction {
+            try checkRuleFields()
             let plan = try self.plan()
             report.filesIngested = plan.files.count
             // Every clean run has a sequence number; join picks up the rows of runs it has not seen.

@@ -12,11 +12,13 @@ public struct IngestStage {
         let started = Date()
         var report = StageReport(stage: "ingest")
         var work: [(String, SourceConfig)] = []
+        var globs: [(source: SourceConfig, glob: String, matched: [String])] = []
         for source in wh.pipeline.sources {
             var matched: [String] = []
             for pattern in source.files {
                 let m = Pipeline.matches(pattern)
                 if m.isEmpty { wh.logger.debug("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"]) }
+                globs.append((source, pattern, m))
                 matched += m
             }
             // One warning per source that finds nothing at all (a glob of a source that has other
@@ -28,12 +30,16 @@ public struct IngestStage {
         try wh.bulk { try wh.db.transaction {
             // Every ingest marks the files its globs match (`seen`): the files that count.
             let before = try activeFileIDs()
-            try checkMissingSources(matched: Set(work.map(\.1.name)))
-            if work.isEmpty && !before.isEmpty {
+            let counting = try countingFiles()
+            if work.isEmpty {
                 // Most likely the folder is not there (an unmounted share, another working
                 // directory): do not turn that into an empty report.
-                throw SiyuError.config(file: wh.pipeline.path, message: "no input file matches any glob of the pipeline, but \(before.count) file(s) counted until the last run; is the input folder missing or not mounted, or is siyu running from another directory? Nothing was changed. If the folder is really empty now, run `siyu run --full`")
+                let cwd = FileManager.default.currentDirectoryPath
+                throw SiyuError.config(file: wh.pipeline.path, message: counting.isEmpty
+                    ? "no input file matches any glob of the pipeline (relative globs are read from \(cwd)); check the paths, or run siyu from the folder the pipeline's paths start from. Nothing was done"
+                    : "no input file matches any glob of the pipeline, but \(counting.count) file(s) counted until the last run; is the input folder missing or not mounted, or is siyu running from another directory (\(cwd))? Nothing was changed")
             }
+            try checkMissingSources(globs, counting: counting)
             let seq = (Int(try wh.meta("ingest_seq") ?? "0") ?? 0) + 1
             try wh.setMeta("ingest_seq", String(seq))
             // Each file's parser starts the next file's when it has parsed its file (FileParser.then),
@@ -116,15 +122,51 @@ public struct IngestStage {
         Set(try wh.db.prepare("SELECT file_id FROM raw_files WHERE status='landed' AND \(try wh.activeFiles())").rows { $0.int(0) })
     }
 
-    /// A source whose files counted until now and whose globs match nothing tonight stops the run
-    /// (a typo in a glob, an unmounted share must not drop a platform from the report), unless the
-    /// operator retires it (`allow_missing = true`, `--allow-missing NAME`).
-    func checkMissingSources(matched: Set<String>) throws {
-        for source in wh.pipeline.sources where !matched.contains(source.name) && !source.allowMissing {
-            let n = try wh.db.scalarInt("SELECT count(*) FROM raw_files WHERE source=? AND status='landed' AND \(try wh.activeFiles())", [.text(source.name)])
-            guard n > 0 else { continue }
-            throw SiyuError.config(file: wh.pipeline.path, message: "source `\(source.name)` had \(n) file(s) counting until the last run, but its globs (\(source.files.joined(separator: ", "))) match no file now: is the folder missing, renamed or not mounted, or is siyu running from another directory? Nothing was changed. If the source is really gone, run once with --allow-missing \(source.name) (or set allow_missing = true in its [[source]]): its rows then leave the report")
+    /// The files that count until now: the landed files the last ingest matched, and in a rebuild
+    /// those of the warehouse it replaces (`Warehouse.previousFiles`).
+    func countingFiles() throws -> [(source: String, path: String)] {
+        try wh.db.prepare("SELECT source, path FROM raw_files WHERE status='landed' AND \(try wh.activeFiles())").rows { ($0.text(0), $0.text(1)) }
+            + wh.previousFiles
+    }
+
+    /// A glob whose files counted until now and that matches nothing tonight stops the run (a
+    /// typo in one glob, a renamed or unmounted folder must not drop a platform or a spend report
+    /// from the report), and so does a file that counted and cannot be read now (a link to a share
+    /// that is gone, permissions changed); unless the operator retires the source
+    /// (`allow_missing = true`, `--allow-missing NAME`). Nothing is changed.
+    func checkMissingSources(_ globs: [(source: SourceConfig, glob: String, matched: [String])], counting: [(source: String, path: String)]) throws {
+        let retire = "If the source is really gone, run once with --allow-missing NAME (or set allow_missing = true in its [[source]]): its rows then leave the report"
+        for (source, glob, matched) in globs where !source.allowMissing {
+            let before = counting.filter { $0.source == source.name && fnmatch(glob, $0.path, 0) == 0 }
+            if matched.isEmpty && !before.isEmpty {
+                throw SiyuError.config(file: wh.pipeline.path, message: "source `\(source.name)` had \(before.count) file(s) counting until the last run from the glob \(glob), which matches no file now: \(Self.whyNoMatch(glob)) Nothing was changed. \(retire.replacingOccurrences(of: "NAME", with: source.name))")
+            }
+            let counted = Set(before.map(\.path))
+            if let gone = matched.first(where: { counted.contains($0) && InputFile.problem($0) != nil }) {
+                throw SiyuError.config(file: gone, message: "this file counted until the last run and is \(InputFile.problem(gone)!) Nothing was changed: restore it, or remove it from the folder to stop counting it")
+            }
         }
+        // A file that counted, is still there, and no glob of its source matches any more: a glob
+        // was changed (a typo in one of several). A deleted or moved file stops counting (a warning).
+        for source in wh.pipeline.sources where !source.allowMissing {
+            let now = Set(globs.filter { $0.source.name == source.name }.flatMap(\.matched))
+            if let stray = counting.first(where: { $0.source == source.name && !now.contains($0.path) && FileManager.default.fileExists(atPath: $0.path) }) {
+                throw SiyuError.config(file: wh.pipeline.path, message: "source `\(source.name)`: \(stray.path) counted until the last run and is still there, but none of the source's globs (\(source.files.joined(separator: ", "))) matches it now: was a glob changed by mistake? Nothing was changed. \(retire.replacingOccurrences(of: "NAME", with: source.name))")
+            }
+        }
+    }
+
+    /// What a glob that matches nothing most likely means: its folder is missing or unreadable.
+    static func whyNoMatch(_ glob: String) -> String {
+        var dir = (glob as NSString).deletingLastPathComponent
+        while dir.contains("*") || dir.contains("?") || dir.contains("[") { dir = (dir as NSString).deletingLastPathComponent }
+        if dir.isEmpty { dir = "." }
+        var isDir: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) || !isDir.boolValue {
+            return "its folder \(dir) is not there (renamed, not mounted, or siyu runs from another directory: \(FileManager.default.currentDirectoryPath))."
+        }
+        if access(dir, R_OK | X_OK) != 0 { return "its folder \(dir) cannot be read (permission denied); give the user running siyu access." }
+        return "its folder \(dir) holds no file that matches (a typo in the glob, or the files were moved)."
     }
 
     /// Records a file that cannot be read at all (not a regular file, unreadable) as rejected,
