@@ -37,7 +37,7 @@ final class SharedStringsParser: XMLPushHandler {
         }
     }
 
-    func endElement(_ name: XMLName) throws {
+    func endElement(_ name: XMLName) throws -> Bool {
         if name.is("t") {
             inText = false
         } else if name.is("si") {
@@ -46,6 +46,7 @@ final class SharedStringsParser: XMLPushHandler {
         } else if name.is("rPh") {
             phonetic -= 1
         }
+        return true
     }
 
     func characters(_ chars: UnsafeBufferPointer<UInt8>) {
@@ -102,8 +103,9 @@ final class XLSXMetadataParser: XMLPushHandler {
         }
     }
 
-    func endElement(_ name: XMLName) throws {
+    func endElement(_ name: XMLName) throws -> Bool {
         if name.is("numFmts") { inNumFmts = false } else if name.is("cellXfs") { inCellXfs = false }
+        return true
     }
 
     func characters(_ chars: UnsafeBufferPointer<UInt8>) {}

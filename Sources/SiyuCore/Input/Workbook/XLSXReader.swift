@@ -65,7 +65,7 @@ public final class XLSXReader {
         do {
             archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
         } catch {
-            throw Self.damaged("its zip directory cannot be read, often a download cut short")
+            throw WorkbookError.damaged("its zip directory cannot be read, often a download cut short")
         }
         for entry in archive where entry.type == .file {
             let key = Self.key(entry.path)
@@ -133,7 +133,7 @@ public final class XLSXReader {
             throw WorkbookError("the workbook has \(sheets.count) sheet(s), none numbered \(index + 1)")
         }
         guard let part = sheets[index].part, let entry = entries[Self.key(part)] else {
-            throw Self.damaged("the workbook lists this sheet but its part is missing")
+            throw WorkbookError.damaged("the workbook lists this sheet but its part is missing")
         }
         try withoutActuallyEscaping(body) { body in
             let handler = XLSXSheetParser(shared: shared, dateStyles: dateStyles, date1904: date1904, limits: limits, body: body)
@@ -149,7 +149,6 @@ public final class XLSXReader {
     private func parse(_ entry: Entry, limit: Int64, part: String, _ handler: XMLPushHandler,
                        malformed: (Int, String) -> String) throws {
         let parser = XMLPushParser(handler: handler)
-        (handler as? XLSXSheetParser)?.parser = parser
         do {
             try stream(entry, limit: limit, part: part, into: parser)
         } catch let XMLPushFailure.malformed(message, line) {
@@ -159,54 +158,14 @@ public final class XLSXReader {
         }
     }
 
-    private struct Stop: Error {}
-
-    /// Inflates `entry` chunk by chunk into `parser`, counting what comes out: a part that grows past
-    /// `limit`, or compresses absurdly well (a zip bomb), is refused while it streams, whatever sizes
-    /// the zip declares.
+    /// Feeds `entry`, as it inflates, to `parser`; stops early when the parser was stopped.
     private func stream(_ entry: Entry, limit: Int64, part: String, into parser: XMLPushParser) throws {
-        let declared = Int64(clamping: entry.uncompressedSize)
-        if declared > limit { throw tooLarge(part, limit) }
-        let compressed = max(Int64(clamping: entry.compressedSize), 1)
-        let (byRatio, overflow) = compressed.multipliedReportingOverflow(by: limits.maxCompressionRatio)
-        let maxByRatio = overflow ? Int64.max : max(byRatio, XLSXLimits.ratioGraceBytes)
-        let stored = !entry.isCompressed
-        var total: Int64 = 0
-        let crc: CRC32
-        do {
-            crc = try archive.extract(entry, bufferSize: 1 << 16) { data in
-                if data.isEmpty {
-                    // A stored part is read to its declared size: an empty chunk means the file ended.
-                    if stored && total < declared { throw Self.damaged("\(part) ends early: the file is cut short") }
-                    return
-                }
-                total += Int64(data.count)
-                if total > limit { throw self.tooLarge(part, limit) }
-                if total > maxByRatio {
-                    throw WorkbookError("\(part) is compressed more than \(self.limits.maxCompressionRatio):1, which no real export is (a zip bomb?): refused; download the export again from the back office")
-                }
-                if try !data.withUnsafeBytes({ try parser.feed($0) }) { throw Stop() }
-            }
-        } catch is Stop {
-            return
-        } catch let e as WorkbookError {
-            throw e
-        } catch let e as XMLPushFailure {
-            throw e
-        } catch {
-            throw Self.damaged("\(part) cannot be inflated")
+        let inflater = PartInflater(archive: archive, entry: entry, limit: limit, maxRatio: limits.maxCompressionRatio, part: part)
+        defer { inflater.finish() }
+        while let chunk = try inflater.next() {
+            if try !chunk.withUnsafeBytes({ try parser.feed($0) }) { return }
         }
-        if parser.stopped { return }
-        if crc != entry.checksum { throw Self.damaged("\(part) fails its checksum") }
         try parser.finish()
-    }
-
-    private func tooLarge(_ part: String, _ limit: Int64) -> WorkbookError {
-        WorkbookError("\(part) inflates to more than \(limit >> 20) MiB, more than any real export (a zip bomb?): refused; download the export again, or export a shorter period")
-    }
-
-    private static func damaged(_ what: String) -> WorkbookError {
-        WorkbookError("the .xlsx file is damaged (\(what)): download the export again")
     }
 
     /// A part name as looked up: lower case, `/` separators, no leading slash.

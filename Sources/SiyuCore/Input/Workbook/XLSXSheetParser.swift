@@ -7,9 +7,6 @@ final class XLSXSheetParser: XMLPushHandler {
     private let date1904: Bool
     private let limits: XLSXLimits
     private let body: (Int, XLSXRow) throws -> Bool
-    /// Set when `body` returned false.
-    private(set) var stoppedByBody = false
-    weak var parser: XMLPushParser?
 
     private let builder = XLSXRowBuilder()
     private let text = ByteBuffer(capacity: 1024)
@@ -52,7 +49,7 @@ final class XLSXSheetParser: XMLPushHandler {
         }
     }
 
-    func endElement(_ name: XMLName) throws {
+    func endElement(_ name: XMLName) throws -> Bool {
         let n = name.bytes
         if n[0] == 0x63 && n[1] == 0 {   // c
             if inCell { try endCell() }
@@ -65,8 +62,9 @@ final class XLSXSheetParser: XMLPushHandler {
         } else if name.is("rPh") {
             phonetic -= 1
         } else if name.is("row") {
-            try endRow()
+            return try endRow()
         }
+        return true
     }
 
     func characters(_ chars: UnsafeBufferPointer<UInt8>) {
@@ -93,14 +91,12 @@ final class XLSXSheetParser: XMLPushHandler {
         builder.reset()
     }
 
-    private func endRow() throws {
-        guard inRow else { return }
+    /// Hands the row over; false when `body` wants no more.
+    private func endRow() throws -> Bool {
+        guard inRow else { return true }
         inRow = false
         lastRow = row
-        if try !body(row, builder.row()) {
-            stoppedByBody = true
-            parser?.stop()
-        }
+        return try body(row, builder.row())
     }
 
     private func startCell(_ attributes: XMLAttributes) {

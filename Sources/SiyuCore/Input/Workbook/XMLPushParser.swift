@@ -58,7 +58,8 @@ struct XMLAttributes {
 /// by the `feed` or `finish` that was running.
 protocol XMLPushHandler: AnyObject {
     func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws
-    func endElement(_ name: XMLName) throws
+    /// Returns false to stop the parse there (no callback follows; `feed` returns false).
+    func endElement(_ name: XMLName) throws -> Bool
     /// Text content (entities and character references resolved, CDATA included), in pieces.
     func characters(_ text: UnsafeBufferPointer<UInt8>)
 }
@@ -77,7 +78,9 @@ enum XMLPushFailure: Error {
 /// limits on one token, and errors collected here instead of printed.
 final class XMLPushParser {
     private var ctxt: xmlParserCtxtPtr?
-    private let handler: XMLPushHandler
+    /// Not retained (a retain and release per SAX event showed in profiles): the caller keeps the
+    /// handler alive while it feeds the parser.
+    private unowned(unsafe) let handler: XMLPushHandler
     private var failure: XMLPushFailure?
     /// Set by `stop()`: the rest of the document is not parsed and `feed` returns false.
     private(set) var stopped = false
@@ -93,8 +96,7 @@ final class XMLPushParser {
     /// The line the parser is at (1-based), for messages.
     var line: Int { ctxt.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0 }
 
-    /// Stops the parse from inside a callback: no callback follows.
-    func stop() {
+    private func stop() {
         stopped = true
         if let c = ctxt { xmlStopParser(c) }
     }
@@ -134,22 +136,28 @@ final class XMLPushParser {
     private func create(_ base: UnsafePointer<CChar>, _ n: Int) throws {
         var sax = xmlSAXHandler()
         sax.initialized = XML_SAX2_MAGIC
+        // The callbacks borrow the parser (it outlives its context): no reference counting per event.
         sax.startElementNs = { ctx, localname, _, _, _, _, nbAttributes, _, attributes in
-            let p = Unmanaged<XMLPushParser>.fromOpaque(ctx!).takeUnretainedValue()
-            guard !p.stopped else { return }
-            let attrs = XMLAttributes(base: UnsafeMutableRawPointer(attributes)?.assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
-                                      count: Int(nbAttributes))
-            do { try p.handler.startElement(XMLName(bytes: localname!), attrs) } catch { p.fail(error) }
+            Unmanaged<XMLPushParser>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { p in
+                guard !p.stopped else { return }
+                let attrs = XMLAttributes(base: UnsafeMutableRawPointer(attributes)?.assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                                          count: Int(nbAttributes))
+                do { try p.handler.startElement(XMLName(bytes: localname!), attrs) } catch { p.fail(error) }
+            }
         }
         sax.endElementNs = { ctx, localname, _, _ in
-            let p = Unmanaged<XMLPushParser>.fromOpaque(ctx!).takeUnretainedValue()
-            guard !p.stopped else { return }
-            do { try p.handler.endElement(XMLName(bytes: localname!)) } catch { p.fail(error) }
+            Unmanaged<XMLPushParser>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { p in
+                guard !p.stopped else { return }
+                do {
+                    if try !p.handler.endElement(XMLName(bytes: localname!)) { p.stop() }
+                } catch { p.fail(error) }
+            }
         }
         let text: charactersSAXFunc = { ctx, chars, len in
-            let p = Unmanaged<XMLPushParser>.fromOpaque(ctx!).takeUnretainedValue()
-            guard !p.stopped, let chars else { return }
-            p.handler.characters(UnsafeBufferPointer(start: chars, count: Int(len)))
+            Unmanaged<XMLPushParser>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { p in
+                guard !p.stopped, let chars else { return }
+                p.handler.characters(UnsafeBufferPointer(start: chars, count: Int(len)))
+            }
         }
         sax.characters = text
         sax.ignorableWhitespace = text
