@@ -145,15 +145,14 @@ public final class XLSXReader {
 
     // MARK: Streaming a part
 
-    /// Parses one part with `handler`, turning libxml2's complaint into a message by `malformed`.
-    private func parse(_ entry: Entry, limit: Int64, part: String, _ handler: XMLPushHandler,
+    /// Parses one part with `parser`, turning libxml2's complaint into a message by `malformed`.
+    private func parse(_ entry: Entry, limit: Int64, part: String, _ parser: XMLPushParser,
                        malformed: (Int, String) -> String) throws {
-        let parser = XMLPushParser(handler: handler)
         do {
             try stream(entry, limit: limit, part: part, into: parser)
         } catch let XMLPushFailure.malformed(message, line) {
             throw WorkbookError(malformed(line, message))
-        } catch let XMLPushFailure.handler(error) {
+        } catch let XMLPushFailure.callback(error) {
             throw error
         }
     }

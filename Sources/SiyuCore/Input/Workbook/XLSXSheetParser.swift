@@ -1,5 +1,5 @@
 /// Turns a worksheet part's SAX events into rows of cell texts (see `XLSXReader.forEachRow`).
-final class XLSXSheetParser: XMLPushHandler {
+final class XLSXSheetParser: XMLPushParser {
     private enum CellType { case number, shared, inline, formulaString, boolean, error, isoDate }
 
     private let shared: SharedStrings
@@ -31,7 +31,7 @@ final class XLSXSheetParser: XMLPushHandler {
     /// Where the parse is, for a message about a broken part.
     var position: String { inRow ? "in row \(row)" : lastRow > 0 ? "after row \(lastRow)" : "before its first row" }
 
-    func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
+    override func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
         let n = name.bytes
         if n[0] == 0x63 && n[1] == 0 {   // c
             guard inRow else { return }
@@ -49,7 +49,7 @@ final class XLSXSheetParser: XMLPushHandler {
         }
     }
 
-    func endElement(_ name: XMLName) throws -> Bool {
+    override func endElement(_ name: XMLName) throws -> Bool {
         let n = name.bytes
         if n[0] == 0x63 && n[1] == 0 {   // c
             if inCell { try endCell() }
@@ -67,7 +67,7 @@ final class XLSXSheetParser: XMLPushHandler {
         return true
     }
 
-    func characters(_ chars: UnsafeBufferPointer<UInt8>) {
+    override func characters(_ chars: UnsafeBufferPointer<UInt8>) {
         if inValue || inText { text.append(chars) }
     }
 
