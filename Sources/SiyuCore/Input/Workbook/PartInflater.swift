@@ -1,13 +1,17 @@
 import Foundation
 import ZIPFoundation
 
-/// Inflates one zip entry (ZIPFoundation) on a thread of its own, a few chunks ahead of the XML
-/// parser, so that reading, inflating and the CRC run on the second core while the first parses.
-/// Counts what comes out: a part that grows past its limit, or compresses absurdly well (a zip
-/// bomb), is refused while it streams, whatever sizes the zip declares.
+/// Inflates one zip entry on a thread of its own, a few chunks ahead of the XML parser, so that
+/// reading, inflating and the CRC run on the second core while the first parses. Counts what
+/// comes out: a part that grows past its limit, or compresses absurdly well (a zip bomb), is
+/// refused while it streams, whatever sizes the zip declares.
 ///
-/// The caller pulls chunks with `next()` and must call `finish()` before the archive is used again
-/// (it stops the thread early if the parse ended early, and waits until it is done with the file).
+/// The entry's compressed bytes are read here, never past the entry's end, and inflated by
+/// ZIPFoundation (`Data.decompress`): its `Archive.extract` reads on while a damaged deflate stream
+/// has not ended, and at the end of the file loops for ever.
+///
+/// The caller pulls chunks with `next()` and must call `finish()` before it lets go of the file
+/// (it stops the thread early if the parse ended early, and waits until the thread is done).
 final class PartInflater: @unchecked Sendable {
     private enum Item { case chunk(Data), end(Error?) }
     private struct Stop: Error {}
@@ -20,15 +24,18 @@ final class PartInflater: @unchecked Sendable {
     /// Read by the caller's thread only: the end item was taken.
     private var ended = false
 
-    private let archive: Archive
+    private let fd: Int32
+    private let dataStart: UInt64
     private let entry: Entry
     private let limit: Int64
     private let maxRatio: Int64
     private let part: String
 
-    /// Starts inflating `entry` of `archive`; `part` names it in messages ("the sheet").
-    init(archive: Archive, entry: Entry, limit: Int64, maxRatio: Int64, part: String) {
-        self.archive = archive
+    /// Starts inflating `entry`, whose compressed bytes start at `dataStart` in the file open as
+    /// `fd`; `part` names it in messages ("the sheet").
+    init(fd: Int32, dataStart: UInt64, entry: Entry, limit: Int64, maxRatio: Int64, part: String) {
+        self.fd = fd
+        self.dataStart = dataStart
         self.entry = entry
         self.limit = limit
         self.maxRatio = maxRatio
@@ -70,28 +77,39 @@ final class PartInflater: @unchecked Sendable {
     private func inflate() -> Error? {
         let declared = Int64(clamping: entry.uncompressedSize)
         if declared > limit { return WorkbookError.tooLarge(part, limit) }
-        let compressed = max(Int64(clamping: entry.compressedSize), 1)
-        let (byRatio, overflow) = compressed.multipliedReportingOverflow(by: maxRatio)
+        let compressed = Int64(clamping: entry.compressedSize)
+        let (byRatio, overflow) = max(compressed, 1).multipliedReportingOverflow(by: maxRatio)
         let maxByRatio = overflow ? Int64.max : max(byRatio, XLSXLimits.ratioGraceBytes)
-        let stored = !entry.isCompressed
-        var total: Int64 = 0
+        var read: Int64 = 0, total: Int64 = 0
         var crc: UInt32 = 0
+        /// The entry's next compressed bytes, at most `n`; throws rather than read past its end.
+        func provide(_ n: Int) throws -> Data {
+            let want = Int(min(Int64(n), compressed - read))
+            if want == 0 { throw WorkbookError.damaged("\(part) does not end where the zip says it does") }
+            var data = Data(count: want)
+            let got = data.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(Int64(dataStart) + read)) }
+            if got <= 0 { throw WorkbookError.damaged("\(part) ends early: the file is cut short") }
+            data.count = got
+            read += Int64(got)
+            return data
+        }
+        func consume(_ data: Data) throws {
+            if isCancelled { throw Stop() }
+            if data.isEmpty { return }
+            total += Int64(data.count)
+            if total > limit { throw WorkbookError.tooLarge(part, limit) }
+            if total > maxByRatio {
+                throw WorkbookError("\(part) is compressed more than \(maxRatio):1, which no real export is (a zip bomb?): refused; download the export again from the back office")
+            }
+            crc = data.withUnsafeBytes { ZipCRC32.update(crc, $0) }
+            queue.push(.chunk(data))
+        }
         do {
-            // ZIPFoundation's own CRC goes a byte at a time on Linux: ZipCRC32 instead.
-            _ = try archive.extract(entry, bufferSize: Self.chunkSize, skipCRC32: true) { data in
-                if isCancelled { throw Stop() }
-                if data.isEmpty {
-                    // A stored part is read to its declared size: an empty chunk means the file ended.
-                    if stored && total < declared { throw WorkbookError.damaged("\(part) ends early: the file is cut short") }
-                    return
-                }
-                total += Int64(data.count)
-                if total > limit { throw WorkbookError.tooLarge(part, limit) }
-                if total > maxByRatio {
-                    throw WorkbookError("\(part) is compressed more than \(maxRatio):1, which no real export is (a zip bomb?): refused; download the export again from the back office")
-                }
-                crc = data.withUnsafeBytes { ZipCRC32.update(crc, $0) }
-                queue.push(.chunk(data))
+            if entry.isCompressed {
+                _ = try Data.decompress(size: compressed, bufferSize: Self.chunkSize, skipCRC32: true,
+                                        provider: { _, n in try provide(n) }, consumer: consume)
+            } else {
+                while read < compressed { try consume(provide(Self.chunkSize)) }
             }
         } catch is Stop {
             return nil
