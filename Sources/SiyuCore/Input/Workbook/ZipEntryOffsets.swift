@@ -27,7 +27,7 @@ enum ZipEntryOffsets {
             size = LE.u64(record, 40)
             start = LE.u64(record, 48)
         }
-        guard start <= UInt64(fileSize), size <= UInt64(fileSize) - start, size <= 1 << 30, let cd = LE.read(fd, at: Int64(start), count: Int(size)) else { return nil }
+        guard start <= UInt64(fileSize), size <= UInt64(fileSize) - start, size <= 64 << 20, let cd = LE.read(fd, at: Int64(start), count: Int(size)) else { return nil }
         var offsets: [UInt64] = []
         var p = 0
         while offsets.count < count, p + 46 <= cd.count, LE.u32(cd, p) == centralSignature {
