@@ -243,6 +243,11 @@ def make_error_workbooks():
          "worksheets/sheet6.xml"),
         ("missing", None, "worksheets/sheet7.xml"),
         ("badshared", sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>5</v></c></row>'), "worksheets/sheet8.xml"),
+        # An external entity (XXE) and nested internal ones (billion laughs): neither is expanded.
+        ("entities", HEAD + '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
+         '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+         '<worksheet xmlns="%s"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;&b;</t></is></c></row>'
+         '</sheetData></worksheet>' % MAIN, "worksheets/sheet9.xml"),
     ]
     write_package("errors.xlsx", sheets, shared=sst_xml(["<t>only</t>"]))
 

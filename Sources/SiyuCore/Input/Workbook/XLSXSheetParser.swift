@@ -11,8 +11,8 @@ final class XLSXSheetParser: XMLPushParser {
     private let builder = XLSXRowBuilder()
     private let text = ByteBuffer(capacity: 1024)
     /// The row being read (0: none), the last row handed over, the next column without a reference.
-    private(set) var row = 0
-    private(set) var lastRow = 0
+    private var row = 0
+    private var lastRow = 0
     private var inRow = false
     private var nextColumn = 0
     // The cell being read.
