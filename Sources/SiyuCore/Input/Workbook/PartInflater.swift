@@ -82,15 +82,25 @@ final class PartInflater: @unchecked Sendable {
         let maxByRatio = overflow ? Int64.max : max(byRatio, XLSXLimits.ratioGraceBytes)
         var read: Int64 = 0, total: Int64 = 0
         var crc: UInt32 = 0
-        /// The entry's next compressed bytes, at most `n`; throws rather than read past its end.
+        /// The entry's next `n` compressed bytes, zeros past its last one; throws when asked for
+        /// more after that. (Always `n` bytes: Data.decompress tells zlib a chunk holds as many as
+        /// it asked for, whatever the provider returned.)
         func provide(_ n: Int) throws -> Data {
             let want = Int(min(Int64(n), compressed - read))
             if want == 0 { throw WorkbookError.damaged("\(part) does not end where the zip says it does") }
-            var data = Data(count: want)
-            let got = data.withUnsafeMutableBytes { pread(fd, $0.baseAddress, want, off_t(Int64(dataStart) + read)) }
-            if got <= 0 { throw WorkbookError.damaged("\(part) ends early: the file is cut short") }
-            data.count = got
+            var data = Data(count: max(n, want))
+            let got = data.withUnsafeMutableBytes { b -> Int in
+                var got = 0
+                while got < want {
+                    let r = pread(fd, b.baseAddress! + got, want - got, off_t(Int64(dataStart) + read + Int64(got)))
+                    if r <= 0 { break }
+                    got += r
+                }
+                return got
+            }
+            if got < want { throw WorkbookError.damaged("\(part) ends early: the file is cut short") }
             read += Int64(got)
+            if !entry.isCompressed { data.count = got }
             return data
         }
         func consume(_ data: Data) throws {
