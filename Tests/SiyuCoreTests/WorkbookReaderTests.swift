@@ -256,7 +256,9 @@ final class WorkbookReaderTests: XCTestCase {
 
     // MARK: Throughput (not a check: run by hand, see make_workbooks.py --bench)
 
-    /// SIYU_XLSX_BENCH=/tmp/xlsx-bench swift test -c release --filter WorkbookReaderTests/testThroughput
+    /// python3 Tests/Fixtures/workbooks/make_workbooks.py --bench /tmp/xlsx-bench 200000, then
+    /// SIYU_XLSX_BENCH=/tmp/xlsx-bench swift test -c release -Xswiftc -enable-testing \
+    ///     --disable-swift-testing --filter WorkbookReaderTests/testThroughput
     func testThroughput() throws {
         guard let dir = ProcessInfo.processInfo.environment["SIYU_XLSX_BENCH"] else { throw XCTSkip("set SIYU_XLSX_BENCH") }
         /// Resident memory now, in MiB (Linux).

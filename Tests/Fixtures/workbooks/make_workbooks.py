@@ -2,11 +2,15 @@
 """Writes the small workbooks Tests/SiyuCoreTests/WorkbookReaderTests.swift reads (and, with
 --bench, two large Tmall-like sheets to time the reader). Standard library only.
 
-Run from this directory: python3 make_workbooks.py
-Bench data (not committed): python3 make_workbooks.py --bench /tmp/xlsx-bench 200000
+Run: python3 make_workbooks.py (the output is deterministic: the same bytes every time).
 
 Every expected cell text in the tests is worked out by hand from what is written here; the
-comments next to each cell say how.
+test's comments give the arithmetic.
+
+Timing (the bench files are not committed):
+    python3 make_workbooks.py --bench /tmp/xlsx-bench 200000
+    SIYU_XLSX_BENCH=/tmp/xlsx-bench swift test -c release -Xswiftc -enable-testing \
+        --disable-swift-testing --filter WorkbookReaderTests/testThroughput
 """
 from __future__ import annotations
 
