@@ -2,11 +2,15 @@
 """Writes the small workbooks Tests/SiyuCoreTests/WorkbookReaderTests.swift reads (and, with
 --bench, two large Tmall-like sheets to time the reader). Standard library only.
 
-Run from this directory: python3 make_workbooks.py
-Bench data (not committed): python3 make_workbooks.py --bench /tmp/xlsx-bench 200000
+Run: python3 make_workbooks.py (the output is deterministic: the same bytes every time).
 
 Every expected cell text in the tests is worked out by hand from what is written here; the
-comments next to each cell say how.
+test's comments give the arithmetic.
+
+Timing (the bench files are not committed):
+    python3 make_workbooks.py --bench /tmp/xlsx-bench 200000
+    SIYU_XLSX_BENCH=/tmp/xlsx-bench swift test -c release -Xswiftc -enable-testing \
+        --disable-swift-testing --filter WorkbookReaderTests/testThroughput
 """
 from __future__ import annotations
 
@@ -243,6 +247,11 @@ def make_error_workbooks():
          "worksheets/sheet6.xml"),
         ("missing", None, "worksheets/sheet7.xml"),
         ("badshared", sheet_xml('<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>5</v></c></row>'), "worksheets/sheet8.xml"),
+        # An external entity (XXE) and nested internal ones (billion laughs): neither is expanded.
+        ("entities", HEAD + '<!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
+         '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+         '<worksheet xmlns="%s"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>&xxe;&b;</t></is></c></row>'
+         '</sheetData></worksheet>' % MAIN, "worksheets/sheet9.xml"),
     ]
     write_package("errors.xlsx", sheets, shared=sst_xml(["<t>only</t>"]))
 
@@ -296,12 +305,72 @@ def make_damaged():
             data[start + k] = 0xFF
     patch_part("excel.xlsx", "damaged-deflate.xlsx", "xl/worksheets/sheet1.xml", smash)
 
+    # The sheet as the last entry, its deflate stream cut short (sizes patched to match): inflating
+    # runs on into the central directory and to the end of the file, where ZIPFoundation's extract
+    # waited for ever (as it did for 24 of 48 cut points tried; this is one of them).
+    write_package("cut-stream.xlsx", [("s", None, "worksheets/sheet1.xml")])
+    rows = "".join('<row r="%d"><c r="A%d" t="inlineStr"><is><t>value %d</t></is></c></row>' % (i, i, i) for i in range(1, 1001))
+    with zipfile.ZipFile("cut-stream.xlsx", "a", compression=zipfile.ZIP_DEFLATED) as z:
+        info = zipfile.ZipInfo("xl/worksheets/sheet1.xml", date_time=(1980, 1, 1, 0, 0, 0))
+        info.compress_type = zipfile.ZIP_DEFLATED
+        z.writestr(info, sheet_xml(rows))
+    data = bytearray(open("cut-stream.xlsx", "rb").read())
+    with zipfile.ZipFile("cut-stream.xlsx") as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    at = info.header_offset
+    n, m = struct.unpack("<HH", data[at + 26:at + 30])
+    start = at + 30 + n + m
+    keep = info.compress_size * 45 // 100
+    cut = len(data[start + keep:start + info.compress_size])
+    data = data[:start + keep] + data[start + info.compress_size:]
+    data[at + 18:at + 22] = struct.pack("<I", keep)
+    eocd = data.rfind(b"PK\x05\x06")
+    cd = struct.unpack("<I", data[eocd + 16:eocd + 20])[0] - cut
+    data[eocd + 16:eocd + 20] = struct.pack("<I", cd)
+    p = cd
+    while data[p:p + 4] == b"PK\x01\x02":
+        fn, ex, cm = struct.unpack("<HHH", data[p + 28:p + 34])
+        if data[p + 46:p + 46 + fn] == b"xl/worksheets/sheet1.xml":
+            data[p + 20:p + 24] = struct.pack("<I", keep)
+        p += 46 + fn + ex + cm
+    open("cut-stream.xlsx", "wb").write(bytes(data))
+
+    zip64_directory("qianniu.xlsx", "zip64.xlsx")
+
     whole = open("excel.xlsx", "rb").read()
     open("truncated.xlsx", "wb").write(whole[:len(whole) * 6 // 10])   # a download cut short
     open("not-a-zip.xlsx", "w", encoding="utf-8").write("订单编号,金额\n1,2\n")
     with zipfile.ZipFile("no-workbook.xlsx", "w") as z:
         z.writestr(zipfile.ZipInfo("hello.txt", date_time=(1980, 1, 1, 0, 0, 0)), "not a workbook")
     open("zip-named.csv", "wb").write(open("qianniu.xlsx", "rb").read())   # a workbook renamed .csv
+
+
+def zip64_directory(src, dst):
+    """Copies src with a ZIP64 central directory, as some writers make even for small files: a
+    ZIP64 end record and locator, local-header offsets in ZIP64 extra fields (not the one at
+    offset 0: ZIPFoundation 0.9.20 takes a ZIP64 offset of 0 for "none" and finds no entries)."""
+    data = open(src, "rb").read()
+    eocd = data.rfind(b"PK\x05\x06")
+    count, size, start = struct.unpack("<HII", data[eocd + 10:eocd + 20])
+    records, p = [], start
+    for _ in range(count):
+        fn, ex, cm = struct.unpack("<HHH", data[p + 28:p + 34])
+        rec = bytearray(data[p:p + 46 + fn + ex + cm])
+        offset = struct.unpack("<I", rec[42:46])[0]
+        if offset > 0:
+            rec[42:46] = struct.pack("<I", 0xFFFFFFFF)
+            extra = struct.pack("<HHQ", 1, 8, offset)
+            rec[30:32] = struct.pack("<H", ex + len(extra))
+            rec = rec[:46 + fn] + extra + rec[46 + fn:]
+        records.append(bytes(rec))
+        p += 46 + fn + ex + cm
+    cd = b"".join(records)
+    zip64_end = start + len(cd)
+    out = data[:start] + cd
+    out += struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, len(cd), start)
+    out += struct.pack("<IIQI", 0x07064B50, 0, zip64_end, 1)
+    out += struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    open(dst, "wb").write(out)
 
 
 # ---------------------------------------------------------------------------------------------

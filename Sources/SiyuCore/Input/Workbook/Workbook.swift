@@ -39,7 +39,7 @@ public enum Workbook {
         let n = pread(fd, &head, 8, 0)
         if n >= 4 && head[0..<4] == [0x50, 0x4B, 0x03, 0x04] { return .xlsx }
         guard n == 8 && head == oleSignature else { return .notWorkbook }
-        guard let names = CompoundFileDirectory(fd: fd, size: Int64(st.st_size))?.streamNames() else { return .unknownOLE }
+        guard let names = CompoundFileDirectory(fd: fd)?.streamNames() else { return .unknownOLE }
         if names.contains("ENCRYPTEDPACKAGE") { return .encrypted }
         if names.contains("WORKBOOK") || names.contains("BOOK") { return .xls }
         return .unknownOLE
@@ -50,47 +50,36 @@ public enum Workbook {
 /// reading only the header, the directory sectors and the allocation-table sectors that chain them.
 struct CompoundFileDirectory {
     private let fd: Int32
-    private let size: Int64
     private let shift: Int
     private let header: [UInt8]
     private static let endOfChain: UInt32 = 0xFFFF_FFFA   // this and above: no further sector
 
-    init?(fd: Int32, size: Int64) {
-        var h = [UInt8](repeating: 0, count: 512)
-        guard pread(fd, &h, 512, 0) == 512 else { return nil }
-        let shift = Int(h[0x1E]) | Int(h[0x1F]) << 8
+    init?(fd: Int32) {
+        guard let h = LittleEndian.read(fd, at: 0, count: 512) else { return nil }
+        let shift = Int(LittleEndian.u16(h, 0x1E))
         guard shift == 9 || shift == 12 else { return nil }
         self.fd = fd
-        self.size = size
         self.shift = shift
         header = h
     }
 
-    private static func u32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        UInt32(b[at]) | UInt32(b[at + 1]) << 8 | UInt32(b[at + 2]) << 16 | UInt32(b[at + 3]) << 24
-    }
-
     private func readSector(_ s: UInt32) -> [UInt8]? {
-        let n = 1 << shift
-        let offset = (Int64(s) + 1) << Int64(shift)
-        guard s < Self.endOfChain, offset + Int64(n) <= size else { return nil }
-        var b = [UInt8](repeating: 0, count: n)
-        guard pread(fd, &b, n, off_t(offset)) == n else { return nil }
-        return b
+        guard s < Self.endOfChain else { return nil }
+        return LittleEndian.read(fd, at: (Int64(s) + 1) << Int64(shift), count: 1 << shift)
     }
 
     /// The sector number of the `i`-th allocation-table sector (the header lists 109, the DIFAT
     /// sectors the rest).
     private func fatSector(_ i: Int) -> UInt32? {
-        if i < 109 { return Self.u32(header, 0x4C + 4 * i) }
+        if i < 109 { return LittleEndian.u32(header, 0x4C + 4 * i) }
         let perSector = (1 << shift) / 4 - 1
         var j = i - 109
-        var s = Self.u32(header, 0x44)
+        var s = LittleEndian.u32(header, 0x44)
         var hops = 0
         while true {
             guard let b = readSector(s), hops < 1 << 20 else { return nil }
-            if j < perSector { return Self.u32(b, 4 * j) }
-            s = Self.u32(b, 4 * perSector)
+            if j < perSector { return LittleEndian.u32(b, 4 * j) }
+            s = LittleEndian.u32(b, 4 * perSector)
             j -= perSector
             hops += 1
         }
@@ -99,23 +88,23 @@ struct CompoundFileDirectory {
     private func next(_ s: UInt32) -> UInt32? {
         let perSector = (1 << shift) / 4
         guard let fs = fatSector(Int(s) / perSector), let b = readSector(fs) else { return nil }
-        return Self.u32(b, 4 * (Int(s) % perSector))
+        return LittleEndian.u32(b, 4 * (Int(s) % perSector))
     }
 
     /// The upper-cased names of the streams and storages in the directory (those read before a
     /// damaged sector, if any); nil when none can be read.
     func streamNames() -> Set<String>? {
         var names = Set<String>()
-        var s = Self.u32(header, 0x30)
+        var s = LittleEndian.u32(header, 0x30)
         var seen = Set<UInt32>()
         while s < Self.endOfChain {
             guard seen.insert(s).inserted, let b = readSector(s) else { break }
             for e in stride(from: 0, to: b.count, by: 128) {
-                let length = Int(b[e + 0x40]) | Int(b[e + 0x41]) << 8
+                let length = Int(LittleEndian.u16(b, e + 0x40))
                 let type = b[e + 0x42]
                 guard type == 1 || type == 2, length >= 2, length <= 64 else { continue }
                 var units: [UInt16] = []
-                for k in stride(from: 0, to: length - 2, by: 2) { units.append(UInt16(b[e + k]) | UInt16(b[e + k + 1]) << 8) }
+                for k in stride(from: 0, to: length - 2, by: 2) { units.append(LittleEndian.u16(b, e + k)) }
                 names.insert(String(decoding: units, as: UTF16.self).uppercased())
             }
             guard let n = next(s) else { break }

@@ -21,12 +21,12 @@ final class SharedStrings {
 
 /// Reads `xl/sharedStrings.xml`: the text runs of each `<si>` (rich-text runs joined, phonetic
 /// readings left out).
-final class SharedStringsParser: XMLPushHandler {
+final class SharedStringsParser: XMLPushParser {
     let strings = SharedStrings()
     private let text = ByteBuffer()
     private var inItem = false, inText = false, phonetic = 0
 
-    func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
+    override func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
         if name.is("t") {
             inText = inItem && phonetic == 0
         } else if name.is("si") {
@@ -37,7 +37,7 @@ final class SharedStringsParser: XMLPushHandler {
         }
     }
 
-    func endElement(_ name: XMLName) throws {
+    override func endElement(_ name: XMLName) throws -> Bool {
         if name.is("t") {
             inText = false
         } else if name.is("si") {
@@ -46,16 +46,17 @@ final class SharedStringsParser: XMLPushHandler {
         } else if name.is("rPh") {
             phonetic -= 1
         }
+        return true
     }
 
-    func characters(_ chars: UnsafeBufferPointer<UInt8>) {
+    override func characters(_ chars: UnsafeBufferPointer<UInt8>) {
         if inText { text.append(chars) }
     }
 }
 
 /// Reads the small parts: the workbook (sheets, date system), relationships, and styles (which
 /// cell formats show dates).
-final class XLSXMetadataParser: XMLPushHandler {
+final class XLSXMetadataParser: XMLPushParser {
     enum Kind { case workbook, relationships, styles }
     let kind: Kind
 
@@ -69,9 +70,12 @@ final class XLSXMetadataParser: XMLPushHandler {
     private var cellFormats: [Int] = []
     private var inNumFmts = false, inCellXfs = false
 
-    init(_ kind: Kind) { self.kind = kind }
+    init(_ kind: Kind) {
+        self.kind = kind
+        super.init()
+    }
 
-    func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
+    override func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
         switch kind {
         case .workbook:
             if name.is("sheet") {
@@ -102,11 +106,10 @@ final class XLSXMetadataParser: XMLPushHandler {
         }
     }
 
-    func endElement(_ name: XMLName) throws {
+    override func endElement(_ name: XMLName) throws -> Bool {
         if name.is("numFmts") { inNumFmts = false } else if name.is("cellXfs") { inCellXfs = false }
+        return true
     }
-
-    func characters(_ chars: UnsafeBufferPointer<UInt8>) {}
 
     /// For each cell format (`s` attribute), whether it shows a date or time.
     var dateStyles: [Bool] {

@@ -5,11 +5,11 @@ import ZIPFoundation
 public struct XLSXLimits: Sendable {
     /// Uncompressed bytes of one sheet part (counted while it inflates).
     public var maxSheetBytes: Int64
-    /// Uncompressed bytes of the shared strings part, held in memory (also the cap of the small
-    /// parts: workbook, relationships, styles).
+    /// Uncompressed bytes of the shared strings part, held in memory. The small parts (workbook,
+    /// relationships, styles) may have as much, at most 64 MiB.
     public var maxSharedStringsBytes: Int64
     /// Inflated bytes per compressed byte of a part; checked once a part has inflated past 1 MiB.
-    /// Deflate alone stays under ~1030:1; real sheets under ~100:1.
+    /// Deflate alone cannot pass ~1030:1; real sheets rarely pass 100:1.
     public var maxCompressionRatio: Int64
     /// Columns of a sheet (Excel: 16384, XFD).
     public var maxColumns: Int
@@ -29,22 +29,30 @@ public struct XLSXLimits: Sendable {
 
     /// A part may inflate this much before its compression ratio is judged.
     static let ratioGraceBytes: Int64 = 1 << 20
+    /// The most a workbook, relationships or styles part may inflate to (real ones: kilobytes, a
+    /// few megabytes for a workbook with thousands of styles).
+    static let metadataBytes: Int64 = 64 << 20
 }
 
 /// Reads .xlsx workbooks: opens the zip, reads the workbook, relationships, styles and shared
 /// strings up front, then streams a sheet's rows: the part inflates chunk by chunk (ZIPFoundation)
 /// into libxml2's push parser, so memory does not grow with the rows.
 ///
-/// Not thread-safe (one zip file handle): use an instance from one thread at a time.
+/// Not thread-safe (one zip file handle): use an instance from one thread at a time, and read one
+/// sheet at a time (not from inside another sheet's `forEachRow`).
 public final class XLSXReader {
     public let limits: XLSXLimits
-    private let archive: Archive
-    /// Zip entries by part name (lower case, no leading slash: OPC part names ignore case).
-    private var entries: [String: Entry] = [:]
+    /// The file, read by the inflaters (pread: no shared file position).
+    private let fd: Int32
+    /// Zip entries by part name (lower case, no leading slash: OPC part names ignore case), with
+    /// the offset of each one's local header.
+    private var entries: [String: (entry: Entry, header: UInt64)] = [:]
     private var sheets: [(name: String, part: String?)] = []
     private var shared = SharedStrings()
     private var dateStyles: [Bool] = []
     private var date1904 = false
+    /// A sheet is being read (the zip handle is in use by its inflater).
+    private var reading = false
 
     /// Sheet names in workbook order.
     public var sheetNames: [String] { sheets.map(\.name) }
@@ -62,17 +70,22 @@ public final class XLSXReader {
         case .notWorkbook:
             throw WorkbookError("the file is not an .xlsx workbook (it does not start like a zip file): check that the right file was given, or download the export again")
         }
-        do {
-            archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .read)
-        } catch {
-            throw Self.damaged("its zip directory cannot be read, often a download cut short")
+        // From here on every stored property is set: a throw runs deinit, which closes the file.
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw WorkbookError("the file cannot be opened (\(String(cString: strerror(errno))))") }
+        // ZIPFoundation lists the entries (names, sizes, CRCs); their offsets are read beside it.
+        guard let archive = try? Archive(url: URL(fileURLWithPath: path), accessMode: .read, pathEncoding: nil),
+              let offsets = ZipEntryOffsets.localHeaders(fd: fd, fileSize: Int64(lseek(fd, 0, SEEK_END))) else {
+            throw WorkbookError.damaged("its zip directory cannot be read, often a download cut short")
         }
-        for entry in archive where entry.type == .file {
+        for (entry, header) in zip(archive, offsets) where entry.type == .file {
             let key = Self.key(entry.path)
-            if entries[key] == nil { entries[key] = entry }
+            if entries[key] == nil { entries[key] = (entry, header) }
         }
         try readMetadata()
     }
+
+    deinit { if fd >= 0 { close(fd) } }
 
     // MARK: Opening
 
@@ -98,7 +111,7 @@ public final class XLSXReader {
         sheets = workbook.sheets.map { s in
             (s.name, s.relationship.flatMap { relationships[$0] }.map { XLSXMetadataParser.resolve($0.target, from: workbookPart) })
         }
-        func part(_ type: String, _ fallback: String) -> Entry? {
+        func part(_ type: String, _ fallback: String) -> (entry: Entry, header: UInt64)? {
             let target = relationships.values.first { $0.type.hasSuffix(type) }?.target
             return target.flatMap { entries[Self.key(XLSXMetadataParser.resolve($0, from: workbookPart))] } ?? entries[fallback]
         }
@@ -106,20 +119,20 @@ public final class XLSXReader {
             dateStyles = try parseSmallPart(e, .styles, "the styles (xl/styles.xml)").dateStyles
         }
         if let e = part("/sharedStrings", "xl/sharedstrings.xml") {
-            let handler = SharedStringsParser()
-            try parse(e, limit: limits.maxSharedStringsBytes, part: "the shared strings (xl/sharedStrings.xml)", handler) { line, message in
+            let parser = SharedStringsParser()
+            try parse(e, limit: limits.maxSharedStringsBytes, part: "the shared strings (xl/sharedStrings.xml)", parser) { line, message in
                 "the shared strings (xl/sharedStrings.xml) are not well-formed XML (line \(line): \(message)): the file is damaged; download the export again"
             }
-            shared = handler.strings
+            shared = parser.strings
         }
     }
 
-    private func parseSmallPart(_ entry: Entry, _ kind: XLSXMetadataParser.Kind, _ part: String) throws -> XLSXMetadataParser {
-        let handler = XLSXMetadataParser(kind)
-        try parse(entry, limit: limits.maxSharedStringsBytes, part: part, handler) { line, message in
+    private func parseSmallPart(_ entry: (entry: Entry, header: UInt64), _ kind: XLSXMetadataParser.Kind, _ part: String) throws -> XLSXMetadataParser {
+        let parser = XLSXMetadataParser(kind)
+        try parse(entry, limit: min(limits.maxSharedStringsBytes, XLSXLimits.metadataBytes), part: part, parser) { line, message in
             "\(part) is not well-formed XML (line \(line): \(message)): the file is damaged; download the export again"
         }
-        return handler
+        return parser
     }
 
     // MARK: Rows
@@ -133,80 +146,44 @@ public final class XLSXReader {
             throw WorkbookError("the workbook has \(sheets.count) sheet(s), none numbered \(index + 1)")
         }
         guard let part = sheets[index].part, let entry = entries[Self.key(part)] else {
-            throw Self.damaged("the workbook lists this sheet but its part is missing")
+            throw WorkbookError.damaged("the workbook lists this sheet but its part is missing")
         }
+        precondition(!reading, "XLSXReader reads one sheet at a time")
+        reading = true
+        defer { reading = false }
         try withoutActuallyEscaping(body) { body in
-            let handler = XLSXSheetParser(shared: shared, dateStyles: dateStyles, date1904: date1904, limits: limits, body: body)
-            try parse(entry, limit: limits.maxSheetBytes, part: "the sheet", handler) { line, message in
-                "the sheet's XML is malformed \(handler.position) (line \(line): \(message)): the file is damaged or cut short; download the export again"
+            let sheet = XLSXSheetParser(shared: shared, dateStyles: dateStyles, date1904: date1904, limits: limits, body: body)
+            try parse(entry, limit: limits.maxSheetBytes, part: "the sheet", sheet) { line, message in
+                "the sheet's XML is malformed \(sheet.position) (line \(line): \(message)): the file is damaged or cut short; download the export again"
             }
         }
     }
 
     // MARK: Streaming a part
 
-    /// Parses one part with `handler`, turning libxml2's complaint into a message by `malformed`.
-    private func parse(_ entry: Entry, limit: Int64, part: String, _ handler: XMLPushHandler,
+    /// Parses one part with `parser`, turning libxml2's complaint into a message by `malformed`.
+    private func parse(_ entry: (entry: Entry, header: UInt64), limit: Int64, part: String, _ parser: XMLPushParser,
                        malformed: (Int, String) -> String) throws {
-        let parser = XMLPushParser(handler: handler)
-        (handler as? XLSXSheetParser)?.parser = parser
         do {
             try stream(entry, limit: limit, part: part, into: parser)
         } catch let XMLPushFailure.malformed(message, line) {
             throw WorkbookError(malformed(line, message))
-        } catch let XMLPushFailure.handler(error) {
+        } catch let XMLPushFailure.callback(error) {
             throw error
         }
     }
 
-    private struct Stop: Error {}
-
-    /// Inflates `entry` chunk by chunk into `parser`, counting what comes out: a part that grows past
-    /// `limit`, or compresses absurdly well (a zip bomb), is refused while it streams, whatever sizes
-    /// the zip declares.
-    private func stream(_ entry: Entry, limit: Int64, part: String, into parser: XMLPushParser) throws {
-        let declared = Int64(clamping: entry.uncompressedSize)
-        if declared > limit { throw tooLarge(part, limit) }
-        let compressed = max(Int64(clamping: entry.compressedSize), 1)
-        let (byRatio, overflow) = compressed.multipliedReportingOverflow(by: limits.maxCompressionRatio)
-        let maxByRatio = overflow ? Int64.max : max(byRatio, XLSXLimits.ratioGraceBytes)
-        let stored = !entry.isCompressed
-        var total: Int64 = 0
-        let crc: CRC32
-        do {
-            crc = try archive.extract(entry, bufferSize: 1 << 16) { data in
-                if data.isEmpty {
-                    // A stored part is read to its declared size: an empty chunk means the file ended.
-                    if stored && total < declared { throw Self.damaged("\(part) ends early: the file is cut short") }
-                    return
-                }
-                total += Int64(data.count)
-                if total > limit { throw self.tooLarge(part, limit) }
-                if total > maxByRatio {
-                    throw WorkbookError("\(part) is compressed more than \(self.limits.maxCompressionRatio):1, which no real export is (a zip bomb?): refused; download the export again from the back office")
-                }
-                if try !data.withUnsafeBytes({ try parser.feed($0) }) { throw Stop() }
-            }
-        } catch is Stop {
-            return
-        } catch let e as WorkbookError {
-            throw e
-        } catch let e as XMLPushFailure {
-            throw e
-        } catch {
-            throw Self.damaged("\(part) cannot be inflated")
+    /// Feeds `entry`, as it inflates, to `parser`; stops early when the parser was stopped.
+    private func stream(_ entry: (entry: Entry, header: UInt64), limit: Int64, part: String, into parser: XMLPushParser) throws {
+        guard let start = ZipEntryOffsets.dataStart(fd: fd, localHeader: entry.header) else {
+            throw WorkbookError.damaged("\(part) has no readable local header in the zip")
         }
-        if parser.stopped { return }
-        if crc != entry.checksum { throw Self.damaged("\(part) fails its checksum") }
+        let inflater = PartInflater(fd: fd, dataStart: start, entry: entry.entry, limit: limit, maxRatio: limits.maxCompressionRatio, part: part)
+        defer { inflater.finish() }
+        while let chunk = try inflater.next() {
+            if try !chunk.withUnsafeBytes({ try parser.feed($0) }) { return }
+        }
         try parser.finish()
-    }
-
-    private func tooLarge(_ part: String, _ limit: Int64) -> WorkbookError {
-        WorkbookError("\(part) inflates to more than \(limit >> 20) MiB, more than any real export (a zip bomb?): refused; download the export again, or export a shorter period")
-    }
-
-    private static func damaged(_ what: String) -> WorkbookError {
-        WorkbookError("the .xlsx file is damaged (\(what)): download the export again")
     }
 
     /// A part name as looked up: lower case, `/` separators, no leading slash.

@@ -22,35 +22,34 @@ public struct XLSXRow {
 /// empty cells, an empty cell is written only when a later non-empty one needs it.
 final class XLSXRowBuilder {
     let bytes = ByteBuffer(capacity: 1 << 16)
-    private var starts: UnsafeMutablePointer<Int>
-    private var startsCapacity = 256
+    /// Where each cell written so far starts in `bytes` (one more entry while a cell is open).
+    private let starts = GrowableBuffer<Int>(capacity: 256)
     /// Cells written (up to the last non-empty one).
     private(set) var count = 0
     private var mark = 0, cellStart = 0
 
-    init() { starts = .allocate(capacity: startsCapacity) }
-    deinit { starts.deallocate() }
-
     func reset() {
         bytes.count = 0
+        starts.count = 0
         count = 0
     }
 
     /// Starts the cell of column `column` (0-based, at least `count`): the caller appends its text
     /// to `bytes`, then calls `endCell`.
     @inline(__always) func beginCell(_ column: Int) {
-        if column + 2 > startsCapacity { growStarts(column + 2) }
         mark = bytes.count
         bytes.reserve(column - count + 1)
+        starts.count = count
+        starts.reserve(column - count + 2)
         if count > 0 { bytes.append(0x1F) }
         var i = count
         while i < column {
-            starts[i] = bytes.count
+            starts.append(bytes.count)
             bytes.append(0x1F)
             i += 1
         }
         cellStart = bytes.count
-        starts[column] = cellStart
+        starts.append(cellStart)
     }
 
     /// Ends the cell begun at `column`: kept when it has text, dropped (with its gap) when empty.
@@ -62,19 +61,10 @@ final class XLSXRowBuilder {
         }
     }
 
-    private func growStarts(_ needed: Int) {
-        var c = startsCapacity * 2
-        while c < needed { c *= 2 }
-        let s = UnsafeMutablePointer<Int>.allocate(capacity: c)
-        s.update(from: starts, count: startsCapacity)
-        starts.deallocate()
-        starts = s
-        startsCapacity = c
-    }
-
     /// The row built so far, valid until the next `reset`.
     func row() -> XLSXRow {
-        starts[count] = bytes.count + 1
-        return XLSXRow(count: count, joined: bytes.bytes, starts: UnsafePointer(starts))
+        starts.count = count
+        starts.append(bytes.count + 1)
+        return XLSXRow(count: count, joined: bytes.bytes, starts: UnsafePointer(starts.base))
     }
 }

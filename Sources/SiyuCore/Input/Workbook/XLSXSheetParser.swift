@@ -1,5 +1,5 @@
 /// Turns a worksheet part's SAX events into rows of cell texts (see `XLSXReader.forEachRow`).
-final class XLSXSheetParser: XMLPushHandler {
+final class XLSXSheetParser: XMLPushParser {
     private enum CellType { case number, shared, inline, formulaString, boolean, error, isoDate }
 
     private let shared: SharedStrings
@@ -7,15 +7,12 @@ final class XLSXSheetParser: XMLPushHandler {
     private let date1904: Bool
     private let limits: XLSXLimits
     private let body: (Int, XLSXRow) throws -> Bool
-    /// Set when `body` returned false.
-    private(set) var stoppedByBody = false
-    weak var parser: XMLPushParser?
 
     private let builder = XLSXRowBuilder()
     private let text = ByteBuffer(capacity: 1024)
     /// The row being read (0: none), the last row handed over, the next column without a reference.
-    private(set) var row = 0
-    private(set) var lastRow = 0
+    private var row = 0
+    private var lastRow = 0
     private var inRow = false
     private var nextColumn = 0
     // The cell being read.
@@ -34,7 +31,7 @@ final class XLSXSheetParser: XMLPushHandler {
     /// Where the parse is, for a message about a broken part.
     var position: String { inRow ? "in row \(row)" : lastRow > 0 ? "after row \(lastRow)" : "before its first row" }
 
-    func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
+    override func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {
         let n = name.bytes
         if n[0] == 0x63 && n[1] == 0 {   // c
             guard inRow else { return }
@@ -52,7 +49,7 @@ final class XLSXSheetParser: XMLPushHandler {
         }
     }
 
-    func endElement(_ name: XMLName) throws {
+    override func endElement(_ name: XMLName) throws -> Bool {
         let n = name.bytes
         if n[0] == 0x63 && n[1] == 0 {   // c
             if inCell { try endCell() }
@@ -65,11 +62,12 @@ final class XLSXSheetParser: XMLPushHandler {
         } else if name.is("rPh") {
             phonetic -= 1
         } else if name.is("row") {
-            try endRow()
+            return try endRow()
         }
+        return true
     }
 
-    func characters(_ chars: UnsafeBufferPointer<UInt8>) {
+    override func characters(_ chars: UnsafeBufferPointer<UInt8>) {
         if inValue || inText { text.append(chars) }
     }
 
@@ -93,14 +91,12 @@ final class XLSXSheetParser: XMLPushHandler {
         builder.reset()
     }
 
-    private func endRow() throws {
-        guard inRow else { return }
+    /// Hands the row over; false when `body` wants no more.
+    private func endRow() throws -> Bool {
+        guard inRow else { return true }
         inRow = false
         lastRow = row
-        if try !body(row, builder.row()) {
-            stoppedByBody = true
-            parser?.stop()
-        }
+        return try body(row, builder.row())
     }
 
     private func startCell(_ attributes: XMLAttributes) {

@@ -54,37 +54,38 @@ struct XMLAttributes {
     }
 }
 
-/// What a push parser calls back with. A callback that throws stops the parse; the error is thrown
-/// by the `feed` or `finish` that was running.
-protocol XMLPushHandler: AnyObject {
-    func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws
-    func endElement(_ name: XMLName) throws
-    /// Text content (entities and character references resolved, CDATA included), in pieces.
-    func characters(_ text: UnsafeBufferPointer<UInt8>)
-}
-
 /// The failure of an XML part: libxml2's message and line, or an error a callback threw.
 enum XMLPushFailure: Error {
     case malformed(message: String, line: Int)
-    case handler(Error)
+    case callback(Error)
 }
 
 /// libxml2's SAX2 push parser: bytes go in as they inflate, callbacks come out; nothing of the
 /// document is kept. The only file that imports libxml2. Not thread-safe; one document per parser.
 ///
+/// A part's reader subclasses it and overrides the three callbacks: libxml2's context points at
+/// the parser itself, so an event costs a virtual call and no reference counting (a handler
+/// object behind a protocol cost a retain and a release per event). A callback that throws stops
+/// the parse; the error is thrown by the `feed` or `finish` that was running.
+///
 /// Safe settings: no network, no external entities or DTD loading (libxml2's defaults, and no
 /// entity-declaration callback, so internal entities are never expanded), libxml2's default size
 /// limits on one token, and errors collected here instead of printed.
-final class XMLPushParser {
+class XMLPushParser {
     private var ctxt: xmlParserCtxtPtr?
-    private let handler: XMLPushHandler
     private var failure: XMLPushFailure?
-    /// Set by `stop()`: the rest of the document is not parsed and `feed` returns false.
+    /// Set when the parse was stopped: the rest of the document is not parsed and `feed` returns false.
     private(set) var stopped = false
 
-    init(handler: XMLPushHandler) {
-        self.handler = handler
-    }
+    // MARK: Callbacks for subclasses
+
+    func startElement(_ name: XMLName, _ attributes: XMLAttributes) throws {}
+    /// Returns false to stop the parse there (no callback follows; `feed` returns false).
+    func endElement(_ name: XMLName) throws -> Bool { true }
+    /// Text content (entities and character references resolved, CDATA included), in pieces.
+    func characters(_ text: UnsafeBufferPointer<UInt8>) {}
+
+    // MARK: Parsing
 
     deinit {
         if let c = ctxt { xmlFreeParserCtxt(c) }
@@ -93,8 +94,7 @@ final class XMLPushParser {
     /// The line the parser is at (1-based), for messages.
     var line: Int { ctxt.map { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer($0))) } ?? 0 }
 
-    /// Stops the parse from inside a callback: no callback follows.
-    func stop() {
+    private func stop() {
         stopped = true
         if let c = ctxt { xmlStopParser(c) }
     }
@@ -134,22 +134,28 @@ final class XMLPushParser {
     private func create(_ base: UnsafePointer<CChar>, _ n: Int) throws {
         var sax = xmlSAXHandler()
         sax.initialized = XML_SAX2_MAGIC
+        // The callbacks borrow the parser (it outlives its context): no reference counting per event.
         sax.startElementNs = { ctx, localname, _, _, _, _, nbAttributes, _, attributes in
-            let p = Unmanaged<XMLPushParser>.fromOpaque(ctx!).takeUnretainedValue()
-            guard !p.stopped else { return }
-            let attrs = XMLAttributes(base: UnsafeMutableRawPointer(attributes)?.assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
-                                      count: Int(nbAttributes))
-            do { try p.handler.startElement(XMLName(bytes: localname!), attrs) } catch { p.fail(error) }
+            Unmanaged<XMLPushParser>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { p in
+                guard !p.stopped else { return }
+                let attrs = XMLAttributes(base: UnsafeMutableRawPointer(attributes)?.assumingMemoryBound(to: UnsafePointer<UInt8>?.self),
+                                          count: Int(nbAttributes))
+                do { try p.startElement(XMLName(bytes: localname!), attrs) } catch { p.fail(error) }
+            }
         }
         sax.endElementNs = { ctx, localname, _, _ in
-            let p = Unmanaged<XMLPushParser>.fromOpaque(ctx!).takeUnretainedValue()
-            guard !p.stopped else { return }
-            do { try p.handler.endElement(XMLName(bytes: localname!)) } catch { p.fail(error) }
+            Unmanaged<XMLPushParser>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { p in
+                guard !p.stopped else { return }
+                do {
+                    if try !p.endElement(XMLName(bytes: localname!)) { p.stop() }
+                } catch { p.fail(error) }
+            }
         }
         let text: charactersSAXFunc = { ctx, chars, len in
-            let p = Unmanaged<XMLPushParser>.fromOpaque(ctx!).takeUnretainedValue()
-            guard !p.stopped, let chars else { return }
-            p.handler.characters(UnsafeBufferPointer(start: chars, count: Int(len)))
+            Unmanaged<XMLPushParser>.fromOpaque(ctx!)._withUnsafeGuaranteedRef { p in
+                guard !p.stopped, let chars else { return }
+                p.characters(UnsafeBufferPointer(start: chars, count: Int(len)))
+            }
         }
         sax.characters = text
         sax.ignorableWhitespace = text
@@ -174,7 +180,7 @@ final class XMLPushParser {
     }
 
     private func fail(_ error: Error) {
-        if failure == nil { failure = .handler(error) }
+        if failure == nil { failure = .callback(error) }
         stopped = true
         if let c = ctxt { xmlStopParser(c) }
     }
