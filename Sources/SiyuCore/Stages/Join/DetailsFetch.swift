@@ -3,6 +3,10 @@ import Foundation
 /// What int_customers and int_fans need from stg_* besides the graph, read on its own thread and
 /// read-only connection: per fan (by index) its key and scene, per customer (in key order) its
 /// first order's id and its acquisition channel.
+/// Memory and time: `link` starts it once the graph is freed (the two never take memory at the
+/// same time) and it overlaps the writes of groups and purchases on the main thread; it reads only
+/// stg_*, committed by clean, so a second connection sees the same rows (an `immutable` one when
+/// the writer of a scratch file does not use the WAL, see `Database.withoutWAL`).
 final class DetailsFetch: @unchecked Sendable {
     struct Scene {
         var scene: String?, qrScene: String?, qrSceneStr: String?
@@ -31,6 +35,17 @@ final class DetailsFetch: @unchecked Sendable {
         self.fanRowid = fanRowid; self.fanTs = fanTs; self.earliestFan = earliestFan
         self.firstRowid = firstRowid; self.firstPay = firstPay; self.firstPlatform = firstPlatform
         self.platforms = platforms
+    }
+
+    /// The details of `components`' customers and of `input`'s fans.
+    convenience init(dbPath: String, pipeline: Pipeline, salt: [UInt8], input: LinkInput, components: Components, immutable: Bool) {
+        let orders = input.orders, q = input.qualifying, customers = 0..<components.customerCount
+        self.init(dbPath: dbPath, pipeline: pipeline, salt: salt, fanRowid: input.fans.rowid, fanTs: input.fans.ts,
+                  earliestFan: components.earliestFan,
+                  firstRowid: customers.map { orders.rowid[Int(q.order[components.firstQ($0)])] },
+                  firstPay: customers.map { q.pay[components.firstQ($0)] },
+                  firstPlatform: customers.map { q.platform[components.firstQ($0)] }, platforms: input.platforms.names,
+                  immutable: immutable)
     }
 
     func start() {

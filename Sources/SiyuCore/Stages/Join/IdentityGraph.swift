@@ -7,6 +7,12 @@ import Foundation
 /// when their text is the same code point for code point (their UTF-8 bytes), and ordered by
 /// code points, as SQLite (which stores the nodes of a nightly run) compares them: no Unicode
 /// normalisation, so no spelling depends on which file came first. Phone nodes keep their number.
+///
+/// Memory (docs/performance.md, "Join"): per node a kind byte, an 8-byte payload (the arena
+/// offset or the phone number), a 32-bit parent and, while nodes are still added, a 32-bit tag
+/// and a 32-bit slot of the open-addressing table (exact keys: no hash stands in for a key);
+/// `sealLookups` frees the table and tags once every node is known, and `link` drops the graph
+/// once int_nodes is written. Union-find runs on the `Int32` parents.
 struct IdentityGraph {
     /// Kinds in the order their string forms sort ("acct:" < "openid:" < "order:" < "phone:" < "unionid:").
     enum Kind: UInt8 { case acct = 0, openid, order, phone, unionid }

@@ -7,8 +7,11 @@ import Logging
 /// The rooms of the join (all in `Stages/Join/`):
 /// - here: full or incremental, the bulk-load settings, the stage's bookkeeping;
 /// - `JoinStage+Incremental`: which components a nightly run re-links (seeds, groups, j_* tables);
-/// - `JoinStage+Link`: the link (graph, components, writes); `IdentityGraph`, `DetailsFetch`;
-/// - `CustomerKeys`, `IntColumn`, `Unchecked`, `JoinStage+Memory` (malloc_trim, the phase log).
+/// - `JoinStage+Link`: the link, phase by phase, and where each big array is freed;
+/// - `LinkRows` and `NodesAndLinks`: the rows read and the graph their nodes and links build;
+/// - `IdentityGraph`: interned nodes and union-find; `Components`: what the union found;
+/// - `GroupMoves`, `ComponentWriter` (+`Customers`): what is written; `DetailsFetch`: the
+///   second read connection's thread; `CustomerKeys`, `IntColumn`, `Unchecked`, `JoinStage+Memory`.
 public struct JoinStage {
     let wh: Warehouse
     public init(_ wh: Warehouse) { self.wh = wh }
