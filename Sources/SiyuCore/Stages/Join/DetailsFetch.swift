@@ -72,9 +72,15 @@ final class DetailsFetch: @unchecked Sendable {
 
     private func fetch(_ db: Database) throws -> Details {
         var d = Details()
-        // Fans in rowid order: the spelling of their openid (for the fan key, as a String spells
-        // it) and their scene and QR fields, interned by bytes (few distinct ones; each fan keeps
-        // its own record's spelling).
+        try fetchFans(db, into: &d)
+        try fetchCustomers(db, into: &d)
+        return d
+    }
+
+    /// Fans in rowid order: the spelling of their openid (for the fan key, as a String spells
+    /// it) and their scene and QR fields, interned by bytes (few distinct ones; each fan keeps
+    /// its own record's spelling).
+    private func fetchFans(_ db: Database, into d: inout Details) throws {
         struct SceneBytes: Hashable { var scene: [UInt8]?, qrScene: [UInt8]?, qrSceneStr: [UInt8]? }
         var sceneIndex: [SceneBytes: Int32] = [:]
         let fanCount = fanRowid.count
@@ -102,25 +108,19 @@ final class DetailsFetch: @unchecked Sendable {
             d.fanKey[f] = text.withUnsafeBufferPointer { JoinStage.customerKey64(salt: salt, node: $0) }
             follow.reset()
         }
-        // Customers: their first order's promo text and id, read in rowid order; the channel of
-        // the order's promo text, else of an earlier follow, else the platform's default.
+    }
+
+    /// Customers: their first order's promo text and id, read in rowid order; the channel of the
+    /// order's promo text, else of an earlier follow, else the platform's default.
+    private func fetchCustomers(_ db: Database, into d: inout Details) throws {
         let customerCount = firstRowid.count
-        var channelIndex: [[UInt8]: Int32] = [:]   // by bytes: each keeps its spelling
-        func channelID(_ c: String) -> Int32 {
-            let b = Array(c.utf8)
-            if let i = channelIndex[b] { return i }
-            d.channels.append(c); channelIndex[b] = Int32(d.channels.count - 1)
-            return Int32(d.channels.count - 1)
-        }
+        var channels = AcquisitionChannels(pipeline: pipeline)
         d.customerChannel = [Int32](repeating: 0, count: customerCount)
-        var idAt = [Int](repeating: 0, count: customerCount + 1)   // [start, end) in fetch order
+        var ids: [UInt8] = [], idAt = [Int](repeating: 0, count: customerCount + 1)   // [start, end) in fetch order
         var fetchOrder = Array(0..<Int32(customerCount))
         fetchOrder.sort { firstRowid[Int($0)] < firstRowid[Int($1)] }
         var fetchedAt = [Int32](repeating: 0, count: customerCount)
-        var ids: [UInt8] = []
         let promo = try db.prepare("SELECT promo, order_id, source FROM stg_orders WHERE rowid=?")
-        var orderRule: [String: String?] = [:]   // promo text -> channel (many orders share one)
-        var followRule: [Int32: String?] = [:]   // scene -> channel
         for (k, c32) in fetchOrder.enumerated() {
             let c = Int(c32)
             promo.bindInt(firstRowid[c], at: 1)
@@ -131,24 +131,12 @@ final class DetailsFetch: @unchecked Sendable {
             idAt[k + 1] = ids.count
             fetchedAt[c] = Int32(k)
             promo.reset()
-            var channel: String?
-            // Rules may be scoped to sources and platforms: the cache knows both.
-            let ruleKey = promoText + "\u{1d}" + source + "\u{1d}" + platform
-            if let cached = orderRule[ruleKey] { channel = cached } else {
-                channel = pipeline.channel(for: .order, source: source, platform: platform, fields: PromoText.decode(promoText))
-                orderRule[ruleKey] = channel
-            }
+            var channel = channels.ofOrder(promo: promoText, source: source, platform: platform)
             let e = earliestFan[c]
-            if channel == nil, e >= 0, fanTs[Int(e)] < firstPay[c] {
-                let s = d.fanScene[Int(e)]
-                if let cached = followRule[s] { channel = cached } else {
-                    let sc = d.scenes[Int(s)]
-                    channel = pipeline.channel(for: .follow, source: pipeline.followerSource, platform: nil, fields: sc.ruleFields)
-                    followRule[s] = channel
-                }
-            }
-            d.customerChannel[c] = channelID(channel ?? pipeline.defaultChannel(platform: platforms[Int(firstPlatform[c])]))
+            if channel == nil, e >= 0, fanTs[Int(e)] < firstPay[c] { channel = channels.ofFollow(scene: d.fanScene[Int(e)], d.scenes) }
+            d.customerChannel[c] = channels.id(channel ?? pipeline.defaultChannel(platform: platform))
         }
+        d.channels = channels.names
         // First order ids by customer, in key order.
         d.firstOrderIDAt = [Int](repeating: 0, count: customerCount + 1)
         d.firstOrderIDs.reserveCapacity(ids.count)
@@ -157,6 +145,42 @@ final class DetailsFetch: @unchecked Sendable {
             d.firstOrderIDs.append(contentsOf: ids[idAt[k]..<idAt[k + 1]])
             d.firstOrderIDAt[c + 1] = d.firstOrderIDs.count
         }
-        return d
+    }
+}
+
+/// Customers' acquisition channels by the pipeline's rules, memoised (many orders share a promo
+/// text, many fans a scene), and interned by bytes (each keeps its spelling).
+struct AcquisitionChannels {
+    let pipeline: Pipeline
+    private(set) var names: [String] = []
+    private var index: [[UInt8]: Int32] = [:]
+    private var orderRule: [String: String?] = [:]   // promo text, source, platform -> channel
+    private var followRule: [Int32: String?] = [:]   // scene -> channel
+
+    init(pipeline: Pipeline) { self.pipeline = pipeline }
+
+    mutating func id(_ c: String) -> Int32 {
+        let b = Array(c.utf8)
+        if let i = index[b] { return i }
+        names.append(c); index[b] = Int32(names.count - 1)
+        return Int32(names.count - 1)
+    }
+
+    /// The order rule matching a promo text. Rules may be scoped to sources and platforms: the
+    /// cache knows both.
+    mutating func ofOrder(promo: String, source: String, platform: String) -> String? {
+        let ruleKey = promo + "\u{1d}" + source + "\u{1d}" + platform
+        if let cached = orderRule[ruleKey] { return cached }
+        let channel = pipeline.channel(for: .order, source: source, platform: platform, fields: PromoText.decode(promo))
+        orderRule[ruleKey] = channel
+        return channel
+    }
+
+    /// The follow rule matching a scene (index into `scenes`).
+    mutating func ofFollow(scene s: Int32, _ scenes: [DetailsFetch.Scene]) -> String? {
+        if let cached = followRule[s] { return cached }
+        let channel = pipeline.channel(for: .follow, source: pipeline.followerSource, platform: nil, fields: scenes[Int(s)].ruleFields)
+        followRule[s] = channel
+        return channel
     }
 }
