@@ -25,9 +25,12 @@ public struct AggregateStage {
         self.outputs = outputs
     }
 
+    /// What the saved sums and facts were made with: a change means a full rebuild (so an output or a
+    /// fact collector added to the registry is filled from every component on its first run).
     var fingerprint: String {
         let p = wh.pipeline
-        return "agg-v\(AggregateState.version)|\(p.period.rawValue)|\(p.windowDays)|\(p.loyalThreshold)|\(outputs.map { $0.name }.joined(separator: ","))"
+        let outputs = outputs.map { o in ([o.name] + o.collectors.map { $0.key }).joined(separator: "+") }
+        return "agg-v\(AggregateState.version)|\(p.period.rawValue)|\(p.windowDays)|\(p.loyalThreshold)|\(outputs.joined(separator: ","))"
     }
 
     /// Order sources that end on different days: with the as-of date at the latest, a source whose
