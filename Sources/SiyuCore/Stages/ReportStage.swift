@@ -6,8 +6,8 @@ public struct ReportStage {
     let wh: Warehouse
     public init(_ wh: Warehouse) { self.wh = wh }
 
-    public static let outputs = ["cohort_repurchase", "repurchase_by_period", "platform_migration", "channel_cpa",
-                                 "fan_conversion", "fan_lift", "customer_summary", "data_quality"]
+    /// Every output's name, in the report's order (`Outputs.all`).
+    public static var outputs: [String] { Outputs.names }
 
     public var outputDirectory: String { wh.pipeline.output }
 
@@ -32,7 +32,7 @@ public struct ReportStage {
         defer { for (tmp, _) in finished { unlink(tmp) } }   // after a failure; renamed ones are gone already
         for name in Self.outputs {
             let path = "\(dir)/\(name).csv"
-            if name == "customer_summary" {
+            if name == CustomerSummary.name {
                 // Streamed: one row per customer can be millions; the page shows the first 200.
                 var shown: [[String]] = []
                 guard let cols = try AggregateStage.columns(name, in: wh.db) else {

@@ -2,17 +2,29 @@ import Foundation
 
 /// data_quality.csv: one row per input file, then one per (file, reason). Always
 /// rows_read = rows_landed + rows_quarantined, where quarantine counts both ingest and clean.
-enum DataQuality {
+///
+/// Not a sum over components: read from the warehouse's file tables whenever the aggregate runs,
+/// whether or not there is a purchase.
+struct DataQuality: Output {
+    static let name = "data_quality"
     /// The columns of METRICS.md, then the orders each file contributed (its observations that
     /// won "newest observation wins") by status: only paid orders with net_paid > 0 are purchases.
     static let statuses = ["paid", "unpaid", "closed", "refunded", "test"]
     static let columns = ["file", "sha256", "format", "rows_read", "rows_landed", "rows_quarantined", "reason", "count", "orders"]
         + statuses.map { "orders_\($0)" } + ["first_day", "last_day"]
 
+    init() {}
+
+    func publish(_ wh: Warehouse, context: OutputContext?) throws -> Int {
+        let t = try Self.table(wh)
+        try t.store(in: wh.db)
+        return t.rows.count
+    }
+
     static func table(_ wh: Warehouse) throws -> OutputTable {
         let db = wh.db
         let active = try wh.activeFiles()
-        var t = OutputTable(name: "data_quality", columns: columns)
+        var t = OutputTable(name: name, columns: columns)
         let blank = Array(repeating: "", count: 3 + statuses.count)
         struct F { var id: Int, name: String, sha: String, format: String, read: Int, status: String, kind: String, first: Int?, last: Int? }
         var rows: [(name: String, sha: String, order: Int, cells: [String])] = []
