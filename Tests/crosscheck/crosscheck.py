@@ -1093,7 +1093,7 @@ class Model:
 
     def channel_cpa(self):
         cols = ["period", "channel", "spend", "new_customers", "cpa", "first_order_revenue", "revenue_90d",
-                "ltv_cac", "window_complete"]
+                "ltv_cac", "window_complete", "repeat_customers", "cost_per_repeat_customer"]
         spend = []
         for s in self.ing.spend:
             if s.day <= self.as_of:
@@ -1112,8 +1112,15 @@ class Model:
                 rev_w = sum(self.window_net(c, w) for c in new)
                 cpa = fmt_yuan(Fraction(sp, len(new))) if new else ""
                 ltv = fmt_ratio(rev_w, sp) if new and sp else ""
+                # siyu's extra columns: the new customers with a second purchase day inside the
+                # revenue window (days 1..w-1), and spend per such customer.
+                reps = 0
+                for c in new:
+                    days = sorted(d for d in c.day_net if d <= self.as_of)
+                    reps += len(days) > 1 and (days[1] - days[0]).days < w
+                cost = fmt_yuan(Fraction(sp, reps)) if reps else ""
                 rows.append([self.per.label(p), guard(ch), fmt_yuan(sp), len(new), cpa, fmt_yuan(first_rev),
-                             fmt_yuan(rev_w), ltv, complete])
+                             fmt_yuan(rev_w), ltv, complete, reps, cost])
         return cols, rows
 
     def fan_conversion(self):

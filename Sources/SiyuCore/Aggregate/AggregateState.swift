@@ -5,7 +5,8 @@ import Foundation
 /// each output's own sums, encoded under its name.
 struct AggregateState: Codable {
     /// Bumped when the saved shape changes: an older state is not read, the aggregate is rebuilt.
-    static let version = 2
+    /// 3: channel_cpa keeps repeat customers per cell.
+    static let version = 3
     var version = AggregateState.version
     /// Period kind and windows: a change means a full rebuild.
     var fingerprint: String

@@ -51,7 +51,11 @@ public struct IngestStage {
                 prefetched = nil
                 if k + 1 < work.count, work[k + 1].0 != path, (try? seenBefore(work[k + 1].0)) == false {
                     let next = FileParser(path: work[k + 1].0, source: work[k + 1].1)
-                    parser.then(next)
+                    // A workbook's parse (libxml2) is the slow side, not the landing: the next
+                    // workbook parses at once, beside it, on the other core. A CSV file's parser
+                    // starts the next when it has parsed its file (parsing and landing already
+                    // keep both cores busy).
+                    if Workbook.sniff(path: path) == .xlsx && Workbook.sniff(path: work[k + 1].0) == .xlsx { next.start() } else { parser.then(next) }
                     prefetched = next
                 }
                 try ingestFile(path: path, source: source, parser: parser, seq: seq, runID: runID, stageStarted: started, report: &report)
