@@ -103,14 +103,6 @@ public enum SpecialFunctions {
         return shift + log(v) - 0.5 / v - series
     }
 
-    /// log(e^a + e^b) without overflow; −∞ terms are allowed.
-    @inline(__always)
-    public static func logAddExp(_ a: Double, _ b: Double) -> Double {
-        let m = max(a, b)
-        if m == -.infinity { return -.infinity }
-        return m + log1p(exp(min(a, b) - m))
-    }
-
     /// 1 / (1 + e^−x), without overflow for large |x|.
     @inline(__always)
     public static func logistic(_ x: Double) -> Double {
