@@ -1,0 +1,56 @@
+/// The result of fitting a customer model (`BGNBD.fit`, `GammaGamma.fit`).
+public struct ModelFit<Parameters: Sendable>: Sendable {
+    public var parameters: Parameters
+    /// Total log-likelihood at `parameters`, in the caller's units (time for BG/NBD, money for
+    /// Gamma-Gamma), not divided by the number of customers.
+    public var logLikelihood: Double
+    /// The optimiser stopped on its tolerance: a step changed the log-likelihood by less than
+    /// 1e−10 relative, with the gradient (in the log-parameters) below 1e−9 of it; or, after a
+    /// fallback to the simplex, the log-likelihood varies by less than 1e−10 relative over it.
+    public var converged: Bool
+    /// The data cannot pin the parameters down: no customers, nothing the model can learn from
+    /// (BG/NBD: nobody came back, so a and b are not identified; nobody was observed for any
+    /// time), or a parameter ran to the edge of the search box (|log θ| ≥ 14.5 in scaled units:
+    /// r, α → ∞ when purchase rates show no heterogeneity, p, q → ∞ when everybody spends the
+    /// same). The parameters are finite and their predictions sensible, but they should not be
+    /// published as estimates.
+    public var degenerate: Bool
+    public var iterations: Int
+    /// Likelihood evaluations (each with its gradient).
+    public var evaluations: Int
+    /// "quasi-newton", or "quasi-newton (why it stopped), then nelder-mead"; "none" for no data.
+    public var method: String
+    /// Customers (sum of counts) and distinct patterns fitted.
+    public var customers: Int
+    public var patterns: Int
+    /// Customers passed but left out because the model cannot use them (Gamma-Gamma: frequency 0).
+    public var ignoredCustomers: Int
+    /// Why the fit is degenerate or not converged (or what else to know); empty otherwise.
+    public var note: String
+
+    /// A fit from the search's outcome; `dataNotes` are reasons the data itself is degenerate.
+    init(parameters: Parameters, logLikelihood: Double, outcome: LogParameterSearch.Outcome,
+         customers: Int, patterns: Int, ignoredCustomers: Int = 0, dataNotes: [String] = [], otherNotes: [String] = []) {
+        self.parameters = parameters
+        self.logLikelihood = logLikelihood
+        self.converged = outcome.converged
+        self.degenerate = outcome.atEdge || !dataNotes.isEmpty
+        self.iterations = outcome.iterations
+        self.evaluations = outcome.evaluations
+        self.method = outcome.method
+        self.customers = customers
+        self.patterns = patterns
+        self.ignoredCustomers = ignoredCustomers
+        self.note = (outcome.notes + dataNotes + otherNotes).joined(separator: "; ")
+    }
+
+    /// No data: the start values, degenerate and not converged.
+    static func empty(_ parameters: Parameters, ignoredCustomers: Int = 0, note: String) -> ModelFit {
+        var fit = ModelFit(parameters: parameters, logLikelihood: 0,
+                           outcome: LogParameterSearch.Outcome(theta: [], value: 0, converged: false, atEdge: false, iterations: 0,
+                                                               evaluations: 0, method: "none", notes: []),
+                           customers: 0, patterns: 0, ignoredCustomers: ignoredCustomers, dataNotes: [note])
+        fit.converged = false
+        return fit
+    }
+}
