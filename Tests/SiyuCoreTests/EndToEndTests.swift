@@ -111,18 +111,21 @@ final class EndToEndTests: XCTestCase {
         // Channels: A, B tmall (platform default; A followed only after her first order); E livestream (订单来源 直播);
         // F store_qr (no order rule; followed by QR store_qr_01 before paying); G distributor (推广方式 分销).
         // Jan tmall: 300.00 / 2 = 150.00; first-day revenue 80 + 50; 90 days: A 80+50+40, B 50+200 = 420; 420/300 = 1.4000.
-        XCTAssertEqual(row("2025-01", "tmall"), ["2025-01", "tmall", "300.00", "2", "150.00", "130.00", "420.00", "1.4000", "false"])
-        XCTAssertEqual(row("2025-01", "blended"), ["2025-01", "blended", "300.00", "2", "150.00", "130.00", "420.00", "1.4000", "false"])
+        // Both came back within 90 days (A on 2025-02-10, B on JD 2025-02-10): repeat_customers 2,
+        // cost per repeat customer 300.00 / 2 = 150.00. Nobody acquired in February or March has a
+        // second purchase day yet: 0, and an empty cost.
+        XCTAssertEqual(row("2025-01", "tmall"), ["2025-01", "tmall", "300.00", "2", "150.00", "130.00", "420.00", "1.4000", "false", "2", "150.00"])
+        XCTAssertEqual(row("2025-01", "blended"), ["2025-01", "blended", "300.00", "2", "150.00", "130.00", "420.00", "1.4000", "false", "2", "150.00"])
         // New customers without spend: cpa 0.00, ltv_cac empty (spend 0).
-        XCTAssertEqual(row("2025-02", "store_qr"), ["2025-02", "store_qr", "0.00", "1", "0.00", "30.00", "30.00", "", "false"])
+        XCTAssertEqual(row("2025-02", "store_qr"), ["2025-02", "store_qr", "0.00", "1", "0.00", "30.00", "30.00", "", "false", "0", ""])
         // Spend without new customers: cpa and ltv_cac empty.
-        XCTAssertEqual(row("2025-02", "wechat_ads"), ["2025-02", "wechat_ads", "100.00", "0", "", "0.00", "0.00", "", "false"])
-        XCTAssertEqual(row("2025-02", "blended"), ["2025-02", "blended", "100.00", "1", "100.00", "30.00", "30.00", "0.3000", "false"])
-        XCTAssertEqual(row("2025-03", "unmapped"), ["2025-03", "unmapped", "50.00", "0", "", "0.00", "0.00", "", "false"])
-        XCTAssertEqual(row("2025-03", "livestream"), ["2025-03", "livestream", "0.00", "1", "0.00", "120.00", "120.00", "", "false"])
-        XCTAssertEqual(row("2025-03", "distributor"), ["2025-03", "distributor", "0.00", "1", "0.00", "25.00", "25.00", "", "false"])
+        XCTAssertEqual(row("2025-02", "wechat_ads"), ["2025-02", "wechat_ads", "100.00", "0", "", "0.00", "0.00", "", "false", "0", ""])
+        XCTAssertEqual(row("2025-02", "blended"), ["2025-02", "blended", "100.00", "1", "100.00", "30.00", "30.00", "0.3000", "false", "0", ""])
+        XCTAssertEqual(row("2025-03", "unmapped"), ["2025-03", "unmapped", "50.00", "0", "", "0.00", "0.00", "", "false", "0", ""])
+        XCTAssertEqual(row("2025-03", "livestream"), ["2025-03", "livestream", "0.00", "1", "0.00", "120.00", "120.00", "", "false", "0", ""])
+        XCTAssertEqual(row("2025-03", "distributor"), ["2025-03", "distributor", "0.00", "1", "0.00", "25.00", "25.00", "", "false", "0", ""])
         // 50.00 / 2 = 25.00; (120 + 25) / 50 = 2.9000.
-        XCTAssertEqual(row("2025-03", "blended"), ["2025-03", "blended", "50.00", "2", "25.00", "145.00", "145.00", "2.9000", "false"])
+        XCTAssertEqual(row("2025-03", "blended"), ["2025-03", "blended", "50.00", "2", "25.00", "145.00", "145.00", "2.9000", "false", "0", ""])
         XCTAssertEqual(rows.count, 1 + 3 * 7)   // 3 periods × (6 channels + blended)
     }
 
