@@ -212,7 +212,7 @@ final class ReportTests: XCTestCase {
         let html = HTMLReport.render(tables: ["cohort_repurchase": cohortTable()], context: context())
         // +1 is the longest offset some cohort has finished: 2025-01 at +1 is 30.0 % (12 of 40); 2025-02's +1 is in progress.
         let a = answer(html, section: "cohort", variant: "all")
-        XCTAssertTrue(a.contains("首购后 1 个月内复购最多的是 2025-01 的新客：30.0%（40 人中 12 人已复购）；同期平均 30.0%"), a)
+        XCTAssertTrue(a.contains("到首购后第 1 个月末，复购比例最高的是 2025-01 的新客：30.0%（40 人中 12 人已复购）；同期平均 30.0%"), a)
         // The cells of periods in progress are hatched (class inc) and keep their colour; none is faded.
         let cells = html.components(separatedBy: "<td data-x=").dropFirst()
         XCTAssertEqual(cells.filter { $0.hasPrefix("\"2 13 30000\" class=\"h2 inc\"") }.count, 2, "2025-01 +2 (all and tmall): 2 of 40 active, 5 % of the 10 % maximum")
@@ -228,24 +228,45 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(html.components(separatedBy: "<tr data-f=").count - 1, 9)
     }
 
+    /// Names come from pipeline files and exports: a platform, a channel, a display name, a status
+    /// or a file holding markup shows as text in every section, in sentences, bars, tips and tables.
     func testHostileNamesAreEscapedEverywhere() {
         let evil = "<img src=x onerror=alert(1)>"
-        let source = SourceConfig(name: "dy", kind: .generic, files: [], defaultChannel: "dy", platform: "dy\"><script>alert(2)</script>", columns: [:])
-        var shown = source
-        shown.displayName = "抖音<b>店</b>"
-        let cols = ["period", "platform", "buyers", "new_buyers", "returning_buyers", "returning_share", "repeat_buyers", "period_repurchase_rate", "net_revenue", "partial"]
-        let t = OutputTable(name: "repurchase_by_period", columns: cols, rows: [
+        let platform = "dy\"><script>alert(2)</script>"
+        var source = SourceConfig(name: "dy", kind: .generic, files: [], defaultChannel: "dy", platform: platform, columns: [:])
+        source.displayName = "抖音<b>店</b>"
+        let names = DisplayNames(language: .zh, sources: [source], channels: [evil: "直播<i>间</i>", "x": "'\"&"])
+        func swap(_ t: OutputTable, _ from: String, _ to: String) -> OutputTable {
+            OutputTable(name: t.name, columns: t.columns, rows: t.rows.map { $0.map { $0 == from ? to : $0 } })
+        }
+        let cohorts = swap(cohortTable(), "tmall", platform)
+        let period = OutputTable(name: "repurchase_by_period", columns: ["period", "platform", "buyers", "new_buyers", "returning_buyers", "returning_share", "repeat_buyers", "period_repurchase_rate", "net_revenue", "partial"], rows: [
             ["2025-01", "all", "2", "2", "0", "0.0000", "0", "0.0000", "10.00", "false"],
-            ["2025-01", source.platform, "2", "2", "0", "0.0000", "0", "0.0000", "10.00", "false"]])
-        let cpa = OutputTable(name: "channel_cpa", columns: Self.cpaColumns, rows: [["2025-01", evil, "1.00", "1", "1.00", "1.00", "1.00", "1.0000", "true"]])
-        let html = HTMLReport.render(tables: ["repurchase_by_period": t, "channel_cpa": cpa],
-                                     context: ReportContext(pipelineName: "</title><script>x()</script>", asOf: "2025-01-31", period: .month,
-                                                            names: DisplayNames(language: .zh, sources: [shown], channels: ["x": "'\"&"]),
-                                                            statusCounts: [(evil, "paid", 1)]))
+            ["2025-01", platform, "2", "2", "0", "0.0000", "0", "0.0000", "10.00", "false"]])
+        let migration = OutputTable(name: "platform_migration", columns: ["acquisition_platform", "repurchase_platform", "acquired_customers", "customers_repurchasing_on", "share"], rows: [
+            ["all", "any", "3", "1", "0.3333"], ["all", "microstore", "3", "1", "0.3333"], [platform, "microstore", "3", "1", "0.3333"], [platform, "any", "3", "1", "0.3333"]])
+        let cpa = OutputTable(name: "channel_cpa", columns: Self.cpaColumns, rows: [["2025-01", evil, "1.00", "1", "1.00", "1.00", "1.00", "1.0000", "true"],
+                                                                                    ["2025-01", "x", "0.00", "1", "0.00", "1.00", "1.00", "", "true"]])
+        let fans = OutputTable(name: "fan_conversion", columns: ["follow_period", "fan_channel", "fans", "already_customers", "prospects", "converted_7d", "converted_30d", "converted_90d",
+                                                                 "conversion_rate_30d", "repeat_fans", "loyal_fans", "median_days_to_first_order", "window_complete_30d"], rows: [
+            ["2025-01", "all", "40", "0", "40", "1", "2", "3", "0.0500", "1", "0", "3", "true"], ["2025-01", evil, "40", "0", "40", "1", "2", "3", "0.0500", "1", "0", "3", "true"]])
+        let quality = OutputTable(name: "data_quality", columns: ["file", "sha256", "format", "rows_read", "rows_landed", "rows_quarantined", "reason", "count"], rows: [
+            [evil + ".csv", "ab", "tmall_orders_2018", "2", "1", "1", "", ""], [evil + ".csv", "", "", "", "", "", evil, "1"]])
+        let other = OutputTable(name: "some_new_output", columns: ["platform", evil], rows: [[platform, evil]])
+        var stats = CustomerStats()
+        stats.add(platform: platform, frequency: 1, isFan: true)
+        let html = HTMLReport.render(tables: ["cohort_repurchase": cohorts, "repurchase_by_period": period, "platform_migration": migration, "channel_cpa": cpa,
+                                              "fan_conversion": fans, "data_quality": quality, "some_new_output": other],
+                                     context: ReportContext(pipelineName: "</title><script>x()</script>", asOf: "2025-03-10", period: .month, names: names,
+                                                            statusCounts: [(platform, evil, 1)], customers: stats))
+        for section in ["cohort", "period", "migration", "channel", "fans", "customers", "quality", "out-some_new_output"] {
+            XCTAssertTrue(html.contains("<section id=\"\(section)\""), "section \(section) rendered")
+        }
         XCTAssertFalse(html.contains("<img"))
-        XCTAssertFalse(html.contains("<b>店"))
+        XCTAssertFalse(html.contains("<b>店") || html.contains("<i>间"))
         XCTAssertFalse(html.contains("<script>alert") || html.contains("<script>x()"))
         XCTAssertTrue(html.contains("抖音&lt;b&gt;店&lt;/b&gt;"))
+        XCTAssertTrue(html.contains("直播&lt;i&gt;间&lt;/i&gt;"))
         XCTAssertTrue(html.contains("data-f=\"dy&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;\""))
         XCTAssertEqual(html.components(separatedBy: "<script").count - 1, 2, "the page's own two scripts only")
         for ref in ["src=\"http", "href=\"http", "url(http", "@import", "<script src", "<link", "<iframe", "fetch(", "XMLHttpRequest"] {
@@ -256,7 +277,7 @@ final class ReportTests: XCTestCase {
     func testEnglishPage() {
         let html = HTMLReport.render(tables: ["cohort_repurchase": cohortTable()], context: context(.en))
         XCTAssertTrue(html.contains("<html lang=\"en\">"))
-        XCTAssertTrue(answer(html, section: "cohort", variant: "all").contains("came back most within 1 month of their first purchase: 30.0% (12 of 40)"))
+        XCTAssertTrue(answer(html, section: "cohort", variant: "all").contains("By the end of month 1 after the first purchase, the cohort that came back most is 2025-01: 30.0% (12 of 40); the average is 30.0%."))
         XCTAssertTrue(html.contains(">Tmall</button>"))
         XCTAssertFalse(html.contains("新客复购"))
     }

@@ -46,7 +46,7 @@ struct LineChart {
     var series: [Series]
     var aria: String
     var yMax: Double = 1
-    var width = 640.0, height = 260.0
+    var width = 520.0, height = 250.0
 
     func render() -> String {
         let left = 44.0, right = 70.0, top = 12.0, bottom = 30.0
@@ -107,7 +107,7 @@ struct PeriodChart {
     var legend: (new: String, returning: String)
 
     func render() -> String {
-        let width = 640.0, left = 48.0, right = 16.0, barTop = 12.0, barH = 150.0, gap = 26.0, rateH = 90.0, bottom = 28.0
+        let width = 520.0, left = 44.0, right = 12.0, barTop = 12.0, barH = 150.0, gap = 26.0, rateH = 90.0, bottom = 28.0
         let height = barTop + barH + gap + rateH + bottom
         let pw = width - left - right
         let n = max(labels.count, 1)

@@ -58,7 +58,7 @@ enum PageAssets {
     .answer p.lead{font-size:15px;margin:6px 0}p.note{color:var(--muted);font-size:13px;margin:4px 0 8px}
     p.warn{background:#fff7e6;border-left:3px solid var(--warn);padding:5px 10px;font-size:13px;margin:6px 0}
     figure.chart-box{margin:8px 0;overflow-x:auto;-webkit-overflow-scrolling:touch}figure.chart-box figcaption{font-size:12px;color:var(--muted)}
-    svg.chart{width:100%;max-width:760px;height:auto;display:block}
+    svg.chart{width:100%;max-width:700px;height:auto;display:block}
     svg text{font-family:inherit;fill:var(--ink);font-size:12px}svg .ax{fill:var(--muted);font-size:11px}svg .grid{stroke:#e6ebf0;stroke-width:1}
     svg polyline{fill:none;stroke:currentColor;stroke-width:1.5;stroke-linejoin:round}svg circle{fill:currentColor}svg circle.open{fill:#fff;stroke:currentColor;stroke-width:1.5}
     svg .dash{stroke-dasharray:5 4}svg text.end{fill:currentColor;font-size:11px;font-weight:600}
@@ -110,7 +110,7 @@ enum PageAssets {
     @media (max-width:640px){
     header.top{padding:12px}header.top h1{font-size:19px}nav.toc{padding:6px 10px;flex-wrap:nowrap;overflow-x:auto}main{padding:4px 8px 30px}
     section.card{padding:10px;margin:12px 0}h2{font-size:17px}.kpis{grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}.kpi{padding:8px 10px}.kpi b{font-size:18px}
-    svg text{font-size:17px}svg .ax{font-size:15px}svg text.end{font-size:15px}.bar-row{grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"label val" "track track" "note note"}.bar-label{text-align:left}
+    svg text{font-size:16px}svg .ax{font-size:14px}svg text.end{font-size:14px}.bar-row{grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"label val" "track track" "note note"}.bar-label{text-align:left}
     .dict-out dl{grid-template-columns:1fr}.dict-out dd{margin-bottom:6px}
     }
     @page{size:A4;margin:12mm 10mm}

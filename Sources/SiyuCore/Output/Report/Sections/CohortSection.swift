@@ -85,10 +85,9 @@ struct CohortSection {
         }
         let maxK = cs.flatMap { $0.cells.keys }.max() ?? 0
         let avg = average(cs, maxK: maxK)
-        let span = w("首购后 \(k) \(unit.zh)内", "within \(k) \(unit.en)\(k == 1 ? "" : "s") of their first purchase")
         let (bc, br) = rk.best, (wc, wr) = rk.worst
-        var s = w("\(span)复购最多的是 ", "Of the cohorts, ") + HTML.b(Show.period(bc.label, ctx.period))
-        s += w(" 的新客\(who)：", "\(who) came back most \(span): ")
+        var s = esc(w("到首购后第 \(k) \(unit.zh)末，复购比例最高的是 ", "By the end of \(unit.en) \(k) after the first purchase, the cohort that came back most is ")) + HTML.b(Show.period(bc.label, ctx.period))
+        s += esc(w(" 的新客\(who)：", "\(who): "))
         s += HTML.b(Show.pct(br["cumulative_repeat_rate"])) + esc(w("（\(Show.count(br.int("cohort_customers"))) 人中 \(Show.count(br.int("repeat_customers"))) 人已复购）",
                                                                  " (\(Show.count(br.int("repeat_customers"))) of \(Show.count(br.int("cohort_customers"))))"))
         if avg[k] != nil { s += esc(w("；同期平均 ", "; the average is ")) + HTML.b(pctOf(cs, k)) }

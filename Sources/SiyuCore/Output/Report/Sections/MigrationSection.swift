@@ -71,7 +71,7 @@ struct MigrationSection {
                          note: w("\(Show.count(p.1)) / \(Show.count(p.2)) 位", "\(Show.count(p.1)) of \(Show.count(p.2))"), cls: "b-store",
                          tip: w("\(ctx.names.platform(p.0))获得的客户中在\(store)复购的比例", "share of \(ctx.names.platform(p.0))'s customers who repurchased in the \(store)"))
             }
-            body += "<h3>\(esc(w("各平台客户转入\(store)的比例", "Share of each platform's customers moved into the \(store)")))</h3>" + Bars(bars: bars, aria: w("转入微商城的比例", "share moved into the micro-store"), maxValue: nil).render()
+            body += "<h3>\(esc(w("各平台客户转入\(store)的比例", "Share of each platform's customers moved into the \(store)")))</h3>" + Bars(bars: bars, aria: w("转入微商城的比例", "share moved into the micro-store"), maxValue: 1).render()
         }
         body += DataTable(table: t, filterColumn: t.index("acquisition_platform"), selected: "*").render(ctx)
         let options = [("*", w("全部行", "every row"))] + Platforms.options(from, ctx).map { ($0.value, $0.label) }

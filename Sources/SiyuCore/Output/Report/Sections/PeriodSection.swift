@@ -31,7 +31,9 @@ struct PeriodSection {
         s += HTML.b(Show.pct(last["period_repurchase_rate"])) + esc(w("，净收入 \(Show.yuan(last["net_revenue"]))。", ", net revenue \(Show.yuan(last["net_revenue"]))."))
         // The trend: the returning share against the same span before (six months, or 13 weeks).
         let back = ctx.period == .week ? 13 : 6
-        if done.count > back, let a = Show.tenThousandths(done[done.count - 1 - back]["returning_share"]), let b = Show.tenThousandths(last["returning_share"]) {
+        // Only against a period with `back` periods of history itself: the first periods of the data
+        // have no returning buyers by construction.
+        if done.count > 2 * back, let a = Show.tenThousandths(done[done.count - 1 - back]["returning_share"]), let b = Show.tenThousandths(last["returning_share"]) {
             let before = done[done.count - 1 - back]
             let diff = Show.pct(tenThousandths: abs(b - a)).dropLast()
             let dir = b > a ? w("上升", "up") : b < a ? w("下降", "down") : w("持平", "flat")
