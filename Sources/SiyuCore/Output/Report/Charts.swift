@@ -24,6 +24,38 @@ enum Chart {
         return max(1, Int(ceil(gap / max(per, 1))))
     }
 
+    /// Horizontal grid lines with their labels at the left.
+    static func grid(_ ticks: [Double], left: Double, width: Double, y: (Double) -> Double, label: (Double) -> String) -> String {
+        var s = ""
+        for t in ticks {
+            s += "<line class=\"grid\" x1=\"\(num(left))\" x2=\"\(num(left + width))\" y1=\"\(num(y(t)))\" y2=\"\(num(y(t)))\"/>"
+            s += "<text class=\"ax\" x=\"\(num(left - 6))\" y=\"\(num(y(t) + 4))\" text-anchor=\"end\">\(esc(label(t)))</text>"
+        }
+        return s
+    }
+
+    /// The category labels under the plot, as many as fit (the year only where it changes).
+    static func xLabels(_ labels: [String], plotWidth: Double, baseline: Double, x: (Int) -> Double) -> String {
+        let stride = labelStride(count: max(labels.count, 1), plotWidth: plotWidth, gap: 66)
+        var s = "", previous: String? = nil
+        for (i, l) in labels.enumerated() where i % stride == 0 {
+            s += "<text class=\"ax\" x=\"\(num(x(i)))\" y=\"\(num(baseline))\" text-anchor=\"middle\">\(esc(Show.axis(l, first: i == 0, previous: previous)))</text>"
+            previous = l
+        }
+        return s
+    }
+
+    /// A series' line: solid up to `cut`, dashed from there (the periods in progress).
+    static func line(_ pts: [(Int, Double)], cut: Int?, x: (Int) -> Double, y: (Double) -> Double) -> String {
+        let cut = cut ?? Int.max
+        func path(_ p: [(Int, Double)]) -> String { p.map { "\(num(x($0.0))),\(num(y($0.1)))" }.joined(separator: " ") }
+        let solid = pts.filter { $0.0 <= cut }, dashed = pts.filter { $0.0 >= cut }
+        var s = ""
+        if solid.count > 1 { s += "<polyline points=\"\(path(solid))\"/>" }
+        if dashed.count > 1 { s += "<polyline class=\"dash\" points=\"\(path(dashed))\"/>" }
+        return s
+    }
+
     static let hatch = "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#fff\"/><rect width=\"3\" height=\"6\" fill=\"currentColor\"/></pattern></defs>"
 }
 
@@ -58,26 +90,14 @@ struct LineChart {
         let top100 = ticks.last ?? 1
         func y(_ v: Double) -> Double { top + ph * (1 - v / top100) }
         var s = "<svg class=\"chart line\" role=\"img\" aria-label=\"\(esc(aria))\" viewBox=\"0 0 \(Chart.num(width)) \(Chart.num(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
-        for t in ticks {
-            s += "<line class=\"grid\" x1=\"\(Chart.num(left))\" x2=\"\(Chart.num(left + pw))\" y1=\"\(Chart.num(y(t)))\" y2=\"\(Chart.num(y(t)))\"/>"
-            s += "<text class=\"ax\" x=\"\(Chart.num(left - 6))\" y=\"\(Chart.num(y(t) + 4))\" text-anchor=\"end\">\(Chart.num(t * 100))%</text>"
-        }
-        let stride = Chart.labelStride(count: n, plotWidth: pw, gap: 66)
-        var previous: String? = nil
-        for (i, l) in xLabels.enumerated() where i % stride == 0 {
-            s += "<text class=\"ax\" x=\"\(Chart.num(x(i)))\" y=\"\(Chart.num(height - 10))\" text-anchor=\"middle\">\(esc(Show.axis(l, first: i == 0, previous: previous)))</text>"
-            previous = l
-        }
+        s += Chart.grid(ticks, left: left, width: pw, y: y) { "\(Chart.num($0 * 100))%" }
+        s += Chart.xLabels(xLabels, plotWidth: pw, baseline: height - 10, x: x)
         var ends: [(x: Double, y: Double, text: String, cls: String)] = []
         for se in series {
             let pts = se.values.enumerated().compactMap { i, v in v.map { (i, $0) } }
             guard !pts.isEmpty else { continue }
-            func path(_ p: [(Int, Double)]) -> String { p.map { "\(Chart.num(x($0.0))),\(Chart.num(y($0.1)))" }.joined(separator: " ") }
             let cut = se.dashedFrom ?? Int.max
-            let solid = pts.filter { $0.0 <= cut }, dashed = pts.filter { $0.0 >= cut }
-            s += "<g class=\"\(esc(se.cls))\" data-tip=\"\(esc(se.tip))\">"
-            if solid.count > 1 { s += "<polyline points=\"\(path(solid))\"/>" }
-            if dashed.count > 1 { s += "<polyline class=\"dash\" points=\"\(path(dashed))\"/>" }
+            s += "<g class=\"\(esc(se.cls))\" data-tip=\"\(esc(se.tip))\">" + Chart.line(pts, cut: se.dashedFrom, x: x, y: y)
             if let tips = se.pointTips {
                 for (i, v) in pts where i < tips.count {
                     guard let t = tips[i] else { continue }
@@ -117,10 +137,7 @@ struct PeriodChart {
         let btop = bticks.last ?? Double(maxB)
         func by(_ v: Double) -> Double { barTop + barH * (1 - v / btop) }
         var s = "<svg class=\"chart period\" role=\"img\" aria-label=\"\(esc(aria))\" viewBox=\"0 0 \(Chart.num(width)) \(Chart.num(height))\" xmlns=\"http://www.w3.org/2000/svg\">" + Chart.hatch
-        for t in Set(bticks).sorted() {
-            s += "<line class=\"grid\" x1=\"\(Chart.num(left))\" x2=\"\(Chart.num(left + pw))\" y1=\"\(Chart.num(by(t)))\" y2=\"\(Chart.num(by(t)))\"/>"
-            s += "<text class=\"ax\" x=\"\(Chart.num(left - 6))\" y=\"\(Chart.num(by(t) + 4))\" text-anchor=\"end\">\(esc(Show.count(Int(t))))</text>"
-        }
+        s += Chart.grid(Set(bticks).sorted(), left: left, width: pw, y: by) { Show.count(Int($0)) }
         for i in 0..<labels.count {
             let x = left + slot * Double(i) + (slot - bw) / 2
             let a = Double(new[i]), b = Double(returning[i])
@@ -137,28 +154,16 @@ struct PeriodChart {
         let rticks = Chart.ticks(maxR)
         let rmax = rticks.last ?? 1
         func ry(_ v: Double) -> Double { rtop + rateH * (1 - v / rmax) }
-        for t in rticks {
-            s += "<line class=\"grid\" x1=\"\(Chart.num(left))\" x2=\"\(Chart.num(left + pw))\" y1=\"\(Chart.num(ry(t)))\" y2=\"\(Chart.num(ry(t)))\"/>"
-            s += "<text class=\"ax\" x=\"\(Chart.num(left - 6))\" y=\"\(Chart.num(ry(t) + 4))\" text-anchor=\"end\">\(Chart.num(t * 100))%</text>"
-        }
+        s += Chart.grid(rticks, left: left, width: pw, y: ry) { "\(Chart.num($0 * 100))%" }
         func cx(_ i: Int) -> Double { left + slot * (Double(i) + 0.5) }
         for se in rates {
             let pts = se.values.enumerated().compactMap { i, v in v.map { (i, $0) } }
             let cut = se.dashedFrom ?? Int.max
-            func path(_ p: [(Int, Double)]) -> String { p.map { "\(Chart.num(cx($0.0))),\(Chart.num(ry($0.1)))" }.joined(separator: " ") }
-            s += "<g class=\"\(esc(se.cls))\">"
-            let solid = pts.filter { $0.0 <= cut }, dashed = pts.filter { $0.0 >= cut }
-            if solid.count > 1 { s += "<polyline points=\"\(path(solid))\"/>" }
-            if dashed.count > 1 { s += "<polyline class=\"dash\" points=\"\(path(dashed))\"/>" }
+            s += "<g class=\"\(esc(se.cls))\">" + Chart.line(pts, cut: se.dashedFrom, x: cx, y: ry)
             if pts.count <= 40 { for (i, v) in pts { s += "<circle\(i >= cut ? " class=\"open\"" : "") cx=\"\(Chart.num(cx(i)))\" cy=\"\(Chart.num(ry(v)))\" r=\"2.5\"/>" } }
             s += "</g>"
         }
-        let stride = Chart.labelStride(count: n, plotWidth: pw, gap: 66)
-        var previous: String? = nil
-        for (i, l) in labels.enumerated() where i % stride == 0 {
-            s += "<text class=\"ax\" x=\"\(Chart.num(cx(i)))\" y=\"\(Chart.num(height - 10))\" text-anchor=\"middle\">\(esc(Show.axis(l, first: i == 0, previous: previous)))</text>"
-            previous = l
-        }
+        s += Chart.xLabels(labels, plotWidth: pw, baseline: height - 10, x: cx)
         return s + "</svg>"
     }
 }

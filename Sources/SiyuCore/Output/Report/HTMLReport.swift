@@ -4,17 +4,24 @@
 /// and the workbook. Every value is escaped.
 public enum HTMLReport {
     public static func escape(_ s: String) -> String {
+        substitute(s) {
+            switch $0 {
+            case "&": return "&amp;"
+            case "<": return "&lt;"
+            case ">": return "&gt;"
+            case "\"": return "&quot;"
+            case "'": return "&#39;"
+            default: return nil
+            }
+        }
+    }
+
+    /// `s` with the scalars `f` maps replaced (nil: kept).
+    static func substitute(_ s: String, _ f: (Unicode.Scalar) -> String?) -> String {
         var o = ""
         o.reserveCapacity(s.utf8.count)
         for c in s.unicodeScalars {
-            switch c {
-            case "&": o += "&amp;"
-            case "<": o += "&lt;"
-            case ">": o += "&gt;"
-            case "\"": o += "&quot;"
-            case "'": o += "&#39;"
-            default: o.unicodeScalars.append(c)
-            }
+            if let r = f(c) { o += r } else { o.unicodeScalars.append(c) }
         }
         return o
     }

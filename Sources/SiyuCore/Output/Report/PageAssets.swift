@@ -16,18 +16,16 @@ enum PageAssets {
             ("inc", w("未结束", "in progress")), ("wan", w("万", "")),
         ]
         func q(_ s: String) -> String {
-            var o = "\""
-            for u in s.unicodeScalars {
-                switch u {
-                case "\"": o += "\\\""
-                case "\\": o += "\\\\"
-                case "<": o += "\\u003c"
-                case ">": o += "\\u003e"
-                case "&": o += "\\u0026"
-                default: o.unicodeScalars.append(u)
+            "\"" + HTMLReport.substitute(s) {
+                switch $0 {
+                case "\"": return "\\\""
+                case "\\": return "\\\\"
+                case "<": return "\\u003c"
+                case ">": return "\\u003e"
+                case "&": return "\\u0026"
+                default: return nil
                 }
-            }
-            return o + "\""
+            } + "\""
         }
         return "{" + pairs.map { "\(q($0.0)):\(q($0.1))" }.joined(separator: ",") + "}"
     }

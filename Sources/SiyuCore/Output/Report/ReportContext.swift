@@ -69,39 +69,26 @@ public struct ReportContext: Sendable {
     public var pipelineName: String
     public var asOf: String
     public var period: PeriodKind
-    public var windowDays: Int
-    public var loyalThreshold: Int
+    public var windowDays = 90
+    public var loyalThreshold = 3
     public var names: DisplayNames
-    public var words: Words
     /// Order counts by (platform, status) over every landed order.
-    public var statusCounts: [(String, String, Int)]
-    public var customers: CustomerStats?
+    public var statusCounts: [(String, String, Int)] = []
+    public var customers: CustomerStats? = nil
     /// True when report.xlsx is written beside index.html (the page links it).
-    public var workbook: Bool
+    public var workbook = true
     /// Outputs whose rows are one per customer: in the CSV and the workbook, never on the page.
-    public var perCustomer: Set<String>
+    public var perCustomer: Set<String> = ReportContext.perCustomerOutputs
 
-    public init(pipelineName: String, asOf: String, period: PeriodKind, windowDays: Int = 90, loyalThreshold: Int = 3,
-                names: DisplayNames, statusCounts: [(String, String, Int)] = [], customers: CustomerStats? = nil,
-                workbook: Bool = true, perCustomer: Set<String> = ReportContext.perCustomerOutputs) {
-        self.pipelineName = pipelineName
-        self.asOf = asOf
-        self.period = period
-        self.windowDays = windowDays
-        self.loyalThreshold = loyalThreshold
-        self.names = names
-        self.words = names.w
-        self.statusCounts = statusCounts
-        self.customers = customers
-        self.workbook = workbook
-        self.perCustomer = perCustomer
-    }
+    public var words: Words { names.w }
 
+    public static let perCustomerOutputs: Set<String> = ["customer_summary", "customer_predictions"]
+}
+
+extension ReportContext {
     public init(pipeline: Pipeline, asOf: String, statusCounts: [(String, String, Int)], customers: CustomerStats?) {
         self.init(pipelineName: pipeline.name, asOf: asOf, period: pipeline.period, windowDays: pipeline.windowDays,
                   loyalThreshold: pipeline.loyalThreshold, names: DisplayNames(pipeline: pipeline),
                   statusCounts: statusCounts, customers: customers, workbook: pipeline.workbook)
     }
-
-    public static let perCustomerOutputs: Set<String> = ["customer_summary", "customer_predictions"]
 }
