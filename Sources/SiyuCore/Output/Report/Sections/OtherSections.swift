@@ -41,6 +41,20 @@ struct QualitySection {
     let t: OutputTable
     let ctx: ReportContext
 
+    /// A quarantine reason as the page names it, with its code (as in data_quality.csv).
+    func reason(_ code: String) -> String {
+        let w = ctx.words
+        let names: [String: (String, String)] = [
+            "bad_date": ("日期无法识别", "not a date"), "implausible_date": ("日期不合理", "implausible date"),
+            "bad_amount": ("金额无法识别", "not an amount"), "refund_above_paid": ("退款大于实付", "refund above paid"),
+            "column_count": ("列数不对", "wrong number of cells"), "summary_row": ("合计行", "a total row"),
+            "missing_order_id": ("缺少订单号", "no order id"), "missing_openid": ("缺少 openid", "no openid"),
+            "file_rejected": ("文件被拒收", "file rejected"),
+        ]
+        guard let n = names[code] else { return code }
+        return "\(w(n.0, n.1)) (\(code))"
+    }
+
     /// An order status as the page names it.
     func status(_ s: String) -> String {
         let w = ctx.words
@@ -61,7 +75,7 @@ struct QualitySection {
         let read = files.reduce(0) { $0 + $1.int("rows_read") }, landed = files.reduce(0) { $0 + $1.int("rows_landed") }
         let quarantined = files.reduce(0) { $0 + $1.int("rows_quarantined") }
         let duplicates = files.filter { $0["format"].hasPrefix("duplicate_of:") }.count
-        let rejected = files.filter { $0["format"].hasPrefix("rejected") || $0["format"] == "unreadable" }.count
+        let rejected = files.filter { $0["format"].hasPrefix("rejected") }.count
         var s = esc(w("读取 \(Show.count(files.count)) 个文件的 ", "\(Show.count(files.count)) files, ")) + HTML.b(Show.count(read)) + esc(w(" 行：落地 ", " rows read: ")) + HTML.b(Show.count(landed))
         s += esc(w(" 行，隔离 ", " landed, ")) + HTML.b(Show.count(quarantined)) + esc(w(" 行（\(Show.pct(quarantined, read))）", " quarantined (\(Show.pct(quarantined, read)))"))
         if duplicates > 0 { s += esc(w("；\(duplicates) 个重复交付的文件已跳过", "; \(duplicates) re-delivered file\(duplicates == 1 ? "" : "s") skipped")) }
@@ -73,7 +87,7 @@ struct QualitySection {
             var by: [String: Int] = [:]
             for r in reasons { by[r["reason"], default: 0] += r.int("count") }
             let bars = by.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.map {
-                Bars.Bar(label: $0.key, value: Double($0.value), text: Show.count($0.value), cls: "b-warn", tip: "\($0.key): " + w("\(Show.count($0.value)) 行", "\(Show.count($0.value)) rows"))
+                Bars.Bar(label: reason($0.key), value: Double($0.value), text: Show.count($0.value), cls: "b-warn", tip: "\($0.key): " + w("\(Show.count($0.value)) 行", "\(Show.count($0.value)) rows"))
             }
             body += "<h3>\(esc(w("隔离原因", "Quarantine reasons")))</h3><figure class=\"chart-box\">" + Bars(bars: bars, aria: w("隔离原因", "quarantine reasons")).render() + "</figure>"
             answer += HTML.p(esc(w("隔离的行仍在仓库里（raw_quarantine：文件、行号、原文、原因）。", "Quarantined rows stay in the warehouse (raw_quarantine: file, line, raw text, reason).")), cls: "note")
