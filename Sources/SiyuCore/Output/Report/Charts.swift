@@ -56,7 +56,6 @@ enum Chart {
         return s
     }
 
-    static let hatch = "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"#fff\"/><rect width=\"3\" height=\"6\" fill=\"currentColor\"/></pattern></defs>"
 }
 
 /// Lines over categories (periods, offsets) with a percentage axis.
@@ -124,7 +123,6 @@ struct PeriodChart {
     var tips: [String]
     var rates: [LineChart.Series]
     var aria: String
-    var legend: (new: String, returning: String)
 
     func render() -> String {
         let width = 520.0, left = 44.0, right = 12.0, barTop = 12.0, barH = 150.0, gap = 26.0, rateH = 90.0, bottom = 28.0
@@ -136,7 +134,7 @@ struct PeriodChart {
         let bticks = Chart.ticks(Double(maxB)).map { $0.rounded() }
         let btop = bticks.last ?? Double(maxB)
         func by(_ v: Double) -> Double { barTop + barH * (1 - v / btop) }
-        var s = "<svg class=\"chart period\" role=\"img\" aria-label=\"\(esc(aria))\" viewBox=\"0 0 \(Chart.num(width)) \(Chart.num(height))\" xmlns=\"http://www.w3.org/2000/svg\">" + Chart.hatch
+        var s = "<svg class=\"chart period\" role=\"img\" aria-label=\"\(esc(aria))\" viewBox=\"0 0 \(Chart.num(width)) \(Chart.num(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
         s += Chart.grid(Set(bticks).sorted(), left: left, width: pw, y: by) { Show.count(Int($0)) }
         for i in 0..<labels.count {
             let x = left + slot * Double(i) + (slot - bw) / 2

@@ -10,7 +10,7 @@ enum PageAssets {
     /// The words the script needs, as JSON (no `<` in it, so it cannot end its script element).
     static func words(_ w: Words) -> String {
         let pairs: [(String, String)] = [
-            ("lang", w("zh-CN", "en")), ("zh", w("1", "")),
+            ("lang", w("zh-CN", "en")),
             ("rowsAll", w("{n} 行", "{n} rows")), ("rowsSome", w("显示 {s} / 共 {n} 行", "{s} of {n} rows")),
             ("ret", w("留存", "retention")), ("cum", w("累计复购", "cumulative repeat")), ("rev", w("净收入", "net revenue")),
             ("inc", w("未结束", "in progress")), ("wan", w("万", "")),

@@ -1,11 +1,8 @@
-import Foundation
-
 /// The page's words: every sentence is written in both languages where it is used, and the
 /// pipeline's `language` picks one.
 public struct Words: Sendable {
     public let lang: ReportLanguage
     public init(_ lang: ReportLanguage) { self.lang = lang }
-    public var zh: Bool { lang == .zh }
     /// The Chinese or the English text.
     public func callAsFunction(_ zh: String, _ en: String) -> String { lang == .zh ? zh : en }
 }

@@ -62,8 +62,7 @@ struct PeriodSection {
                             partial: rows.map { $0.flag("partial") }, tips: tips,
                             rates: [LineChart.Series(name: "returning_share", values: rows.map { $0.rate("returning_share") }, cls: "s-ret", tip: w("老客占比", "returning share"), dashedFrom: dash),
                                     LineChart.Series(name: "period_repurchase_rate", values: rows.map { $0.rate("period_repurchase_rate") }, cls: "s-rep", tip: w("本期复购率", "repurchase rate"), dashedFrom: dash)],
-                            aria: w("每期新客与老客买家，以及老客占比和本期复购率", "new and returning buyers per period, returning share and repurchase rate") + " (\(ctx.names.platform(p)))",
-                            legend: (w("新客", "new"), w("老客", "returning")))
+                            aria: w("每期新客与老客买家，以及老客占比和本期复购率", "new and returning buyers per period, returning share and repurchase rate") + " (\(ctx.names.platform(p)))")
         return "<figure class=\"chart-box\">\(c.render())<figcaption>\(esc(w("上：买家人数（新客 + 老客）；下：老客占比与本期复购率", "Top: buyers (new + returning); bottom: returning share and in-period repurchase rate")))</figcaption></figure>"
     }
 }
