@@ -1,22 +1,35 @@
 # siyu — make run (install, build, run on sample-data/), make test, make bench.
 SHELL := /bin/bash
 PIPELINE ?= pipelines/sample.toml
-APT_PACKAGES := libcsv-dev libsqlite3-dev libxml2-dev
+APT_PACKAGES := libcsv-dev libsqlite3-dev libxml2-dev libxlsxwriter-dev
+# make test also opens the report in headless Chromium (Debian's, driven by Debian's selenium; no browser download)
+TEST_APT_PACKAGES := chromium chromium-driver python3-selenium fonts-wqy-microhei
+# Debian's python3 (python3-selenium is installed for it, whatever python3 is first on PATH)
+BROWSER_PYTHON ?= /usr/bin/python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SIYU := .build/release/siyu
 
-.PHONY: all deps build build-debug run test unit crosscheck e2e bench clean sample-data
+.PHONY: all deps test-deps build build-debug run test unit crosscheck browser e2e bench clean sample-data
 
 all: build
 
-## deps: install the Debian packages siyu needs, only those missing
-deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs the Debian packages given that are missing.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
+endef
+
+## deps: install the Debian packages siyu needs, only those missing
+deps:
+	$(call apt_install,$(APT_PACKAGES))
 	@command -v swift >/dev/null || { echo "error: swift (6.x) is not on PATH; install the Swift toolchain first"; exit 1; }
+
+## test-deps: what the browser test needs besides (Chromium, its driver, selenium, a CJK font)
+test-deps:
+	$(call apt_install,$(TEST_APT_PACKAGES))
 
 build: deps
 	swift build -c release --product siyu
@@ -33,11 +46,22 @@ run: build
 	out=$$(sed -n 's/^output *= *"\(.*\)".*/\1/p' $(PIPELINE) | head -1); \
 	echo; echo "Open the report: $$(cd "$$(dirname $$out)" && pwd)/$$(basename $$out)/index.html"
 
-## test: unit and end-to-end tests (XCTest), then the independent Python cross-check on sample-data/
-test: deps
+## test: unit and end-to-end tests (XCTest), the independent Python cross-check on sample-data/,
+## then the report in headless Chromium (screenshots and PDFs in build/browser/)
+test: deps test-deps
 	swift build --product siyu
 	swift test --disable-swift-testing
 	$(MAKE) --no-print-directory crosscheck
+	$(MAKE) --no-print-directory browser
+
+## browser: the sample's, the weekly sample's and a mid-month report in headless Chromium
+browser: test-deps
+	@rm -rf build/browser && mkdir -p build/browser
+	.build/debug/siyu run --quiet --pipeline $(PIPELINE) --warehouse build/browser/sample.sqlite --output build/browser/sample >/dev/null || [ $$? -eq 2 ]
+	.build/debug/siyu run --quiet --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --warehouse build/browser/weekly.sqlite --output build/browser/weekly >/dev/null || [ $$? -eq 2 ]
+	@# an as-of date inside a month: the month in progress is drawn hatched and dashed
+	.build/debug/siyu run --quiet --pipeline $(PIPELINE) --as-of 2025-06-12 --warehouse build/browser/partial.sqlite --output build/browser/partial >/dev/null || [ $$? -eq 2 ]
+	$(BROWSER_PYTHON) Tests/browser/test_report.py --out build/browser --partial partial=build/browser/partial sample=build/browser/sample weekly=build/browser/weekly
 
 crosscheck:
 	@rm -rf build/crosscheck && mkdir -p build/crosscheck

@@ -20,12 +20,14 @@ let package = Package(
         .systemLibrary(name: "CIconv", path: "Sources/CIconv"),
         // libxml2's SAX2 push parser: .xlsx sheets are parsed as they inflate (only XMLPushParser.swift imports it).
         .systemLibrary(name: "CLibXML2", path: "Sources/CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // libxlsxwriter: report.xlsx, a sheet per output (only Output/Report/ReportWorkbook.swift imports it).
+        .systemLibrary(name: "CXLSXWriter", path: "Sources/CXLSXWriter", pkgConfig: "xlsxwriter", providers: [.apt(["libxlsxwriter-dev"])]),
         // SHA-256 with the x86 SHA instructions when the CPU has them (file hashing at ingest).
         .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "SiyuCore",
             dependencies: [
-                "CCSV", "CSQLite", "CIconv", "CSHA256", "CLibXML2",
+                "CCSV", "CSQLite", "CIconv", "CSHA256", "CLibXML2", "CXLSXWriter",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
@@ -42,6 +44,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "SiyuCoreTests", dependencies: ["SiyuCore"]),
+        .testTarget(name: "SiyuCoreTests", dependencies: ["SiyuCore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
     ]
 )

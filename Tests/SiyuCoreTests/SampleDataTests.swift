@@ -67,7 +67,7 @@ final class SampleDataTests: XCTestCase {
         let phones = try inputPhones()
         XCTAssertGreaterThan(phones.count, 100)
         for name in try FileManager.default.contentsOfDirectory(atPath: out.path) {
-            let text = try TestSupport.read(out.appendingPathComponent(name))
+            let text = try TestSupport.outputText(out.appendingPathComponent(name))
             let found = Self.elevenDigitRuns(Array(text.utf8)).intersection(phones)
             XCTAssertTrue(found.isEmpty, "\(name) contains input phone numbers: \(found.prefix(3))")
         }

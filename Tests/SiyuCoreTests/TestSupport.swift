@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZIPFoundation
 
 /// Helpers shared by the tests: the package root, the built binary, fresh work directories.
 enum TestSupport {
@@ -50,6 +51,25 @@ enum TestSupport {
     }
 
     static func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
+
+    /// The text an output file holds: the file itself, or for report.xlsx the text of every cell
+    /// (inline and shared strings, numbers), so that a test looking for leaked personal data reads
+    /// the workbook too.
+    static func outputText(_ url: URL) throws -> String {
+        guard url.pathExtension == "xlsx" else { return try read(url) }
+        let archive = try Archive(url: url, accessMode: .read)
+        var cells: [String] = []
+        for entry in archive where entry.path.hasPrefix("xl/worksheets/") || entry.path == "xl/sharedStrings.xml" {
+            var data = Data()
+            _ = try archive.extract(entry) { data.append($0) }
+            let xml = String(decoding: data, as: UTF8.self)
+            let r = try NSRegularExpression(pattern: "<(t|v)(?: [^>]*)?>([^<]*)</\\1>")
+            for m in r.matches(in: xml, range: NSRange(xml.startIndex..., in: xml)) {
+                if let g = Range(m.range(at: 2), in: xml) { cells.append(String(xml[g])) }
+            }
+        }
+        return cells.joined(separator: "\n")
+    }
 
     /// Parses our own CSV output (RFC 4180) into rows of cells.
     static func csvRows(_ text: String) -> [[String]] {

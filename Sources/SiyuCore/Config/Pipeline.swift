@@ -133,7 +133,12 @@ public struct SourceConfig: Sendable {
     /// The operator allows this source to match no file although its files counted before (a
     /// source being retired); otherwise such a run stops.
     public var allowMissing = false
+    /// The source's name in the report as the merchant writes it (`display_name`, e.g. "天猫旗舰店").
+    public var displayName: String? = nil
 }
+
+/// The language of the report page and of the workbook's dictionary sheet.
+public enum ReportLanguage: String, Sendable, CaseIterable { case zh, en }
 
 /// A pipeline file (TOML under pipelines/): inputs, time zone, period, rules, outputs.
 public struct Pipeline: Sendable {
@@ -152,6 +157,13 @@ public struct Pipeline: Sendable {
     public var saltGiven = true
     public var sources: [SourceConfig]
     public var rules: [ChannelRule]
+    /// Report settings: the page's language, a UTF-8 BOM at the start of every CSV (so that
+    /// Chinese-locale Excel opens them as UTF-8), report.xlsx beside the CSVs, and the names
+    /// channels carry in the report (`[channels]`: channel code -> display name).
+    public var language: ReportLanguage = .zh
+    public var csvBOM = true
+    public var workbook = true
+    public var channelNames: [String: String] = [:]
 
     public static let genericFields = ["order_id", "buyer", "phone", "paid", "refund", "pay_time", "created_time", "status", "promo",
                                        "item_code", "item_title", "quantity", "item_price"]
@@ -175,8 +187,9 @@ public struct Pipeline: Sendable {
     }
 
     static let pipelineKeys = ["name", "timezone", "period", "as_of", "salt", "warehouse", "output", "window_days",
-                               "loyal_threshold", "on_bad_file"]
-    static let sourceKeys = ["name", "kind", "files", "default_channel", "columns", "allow_missing"]
+                               "loyal_threshold", "on_bad_file", "language", "csv_bom", "workbook"]
+    static let sourceKeys = ["name", "kind", "files", "default_channel", "columns", "allow_missing", "display_name"]
+    static let sections = ["pipeline", "source", "rule", "channels"]
     static let ruleKeys = ["channel", "on", "contains", "equals", "prefix", "sources", "platforms", "fields"]
     static let followFields = ["subscribe_scene", "qr_scene", "qr_scene_str"]
 
@@ -214,8 +227,8 @@ public struct Pipeline: Sendable {
             throw SiyuError.config(file: "\(path):\(e.source.begin.line):\(e.source.begin.column)", message: "TOML syntax: \(e.description)")
         }
         func fail(_ m: String) -> SiyuError { .config(file: path, message: m) }
-        for k in root.keys.sorted() where !["pipeline", "source", "rule"].contains(k) {
-            let near = nearest(k, in: ["pipeline", "source", "rule"]).map { "; did you mean `[\($0)]`?" } ?? "; a pipeline file has [pipeline], [[source]] and [[rule]]"
+        for k in root.keys.sorted() where !sections.contains(k) {
+            let near = nearest(k, in: sections).map { "; did you mean `[\($0)]`?" } ?? "; a pipeline file has [pipeline], [[source]], [[rule]] and [channels]"
             throw fail("unknown section or key `\(k)` at the top level\(near)")
         }
         if root["pipeline"] != nil, root["pipeline"]?.table == nil { throw fail("`pipeline` must be a table: [pipeline]") }
@@ -250,6 +263,27 @@ public struct Pipeline: Sendable {
         if let a = try str(p, "as_of"), !a.isEmpty {
             guard let d = CivilDate.parseDay(a) else { throw fail("as_of must be a date like 2025-12-31, not `\(a)`") }
             asOf = d
+        }
+        func bool(_ t: TOMLTable, _ k: String, _ def: Bool, in place: String) throws -> Bool {
+            guard let v = t[k] else { return def }
+            guard let b = v.bool else { throw fail("\(place): `\(k)` must be true or false") }
+            return b
+        }
+        let languageName = try str(p, "language", "zh")!
+        guard let language = ReportLanguage(rawValue: languageName) else {
+            throw fail("language must be \"zh\" (Chinese, the default) or \"en\" (English), not `\(languageName)`")
+        }
+        let csvBOM = try bool(p, "csv_bom", true, in: "[pipeline]")
+        let workbook = try bool(p, "workbook", true, in: "[pipeline]")
+        var channelNames: [String: String] = [:]
+        if let c = root["channels"] {
+            guard let t = c.table else { throw fail("`channels` must be a table: [channels] with lines like wechat_organic = \"公众号自然流量\"") }
+            for k in t.keys {
+                guard let v = t[k]?.string else { throw fail("[channels]: `\(k)` must be the channel's display name (a string)") }
+                let name = v.trimmingCharacters(in: .whitespaces)
+                if name.isEmpty { throw fail("[channels]: `\(k)` has an empty display name; write the name the report should show, or remove the line") }
+                channelNames[k] = name
+            }
         }
         let onBad = try str(p, "on_bad_file", "continue")!
         guard onBad == "continue" || onBad == "stop" else { throw fail("on_bad_file must be \"continue\" or \"stop\"") }
@@ -292,6 +326,11 @@ public struct Pipeline: Sendable {
             }
             var source = SourceConfig(name: name, kind: kind, files: files, defaultChannel: def, platform: platform, columns: columns)
             source.allowMissing = allowMissing
+            if let d = try str(t, "display_name") {
+                let shown = d.trimmingCharacters(in: .whitespaces)
+                if shown.isEmpty { throw fail("\(place): `display_name` is empty; write the name the report should show, or remove it") }
+                source.displayName = shown
+            }
             sources.append(source)
         }
         if sources.isEmpty { throw fail("no [[source]] tables: the pipeline names no input files") }
@@ -349,6 +388,10 @@ public struct Pipeline: Sendable {
             loyalThreshold: loyal, stopOnBadFile: onBad == "stop",
             sources: sources, rules: rules)
         pipeline.saltGiven = p["salt"] != nil
+        pipeline.language = language
+        pipeline.csvBOM = csvBOM
+        pipeline.workbook = workbook
+        pipeline.channelNames = channelNames
         return pipeline
     }
 

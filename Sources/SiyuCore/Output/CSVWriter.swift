@@ -2,7 +2,11 @@ import Foundation
 
 /// Writes RFC 4180 CSV (UTF-8, comma, header row). Text cells that a spreadsheet would run as a
 /// formula (starting with = + - @ tab or CR) get a leading apostrophe; numbers are left alone.
+/// A file may start with a UTF-8 byte order mark (the pipeline's `csv_bom`, on by default): without
+/// it, Excel in a Chinese locale reads the file as GBK and shows `抖音` as mojibake.
 public enum CSVWriter {
+    public static let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     public static func isNumber(_ s: String) -> Bool {
         var u = Substring(s)
         if u.hasPrefix("-") { u = u.dropFirst() }
@@ -24,8 +28,8 @@ public enum CSVWriter {
         return v
     }
 
-    public static func render(_ t: OutputTable) -> String {
-        var out: [UInt8] = []
+    public static func render(_ t: OutputTable, bom: Bool = false) -> String {
+        var out: [UInt8] = bom ? Self.bom : []
         out.reserveCapacity((t.rows.count + 1) * 64)
         func line(_ r: [String]) {
             for (k, cell) in r.enumerated() {
@@ -67,7 +71,7 @@ public enum CSVWriter {
         var buffer: [UInt8] = []
         var failed = false
 
-        public init(path: String, header: [String]) throws {
+        public init(path: String, header: [String], bom: Bool = false) throws {
             self.path = path
             tmp = path + ".tmp-\(getpid())"
             file = fopen(tmp, "wb")
@@ -75,6 +79,7 @@ public enum CSVWriter {
                 throw SiyuError.input(file: tmp, line: nil, column: nil, message: "cannot write the output file; check that the output directory is writable")
             }
             buffer.reserveCapacity(1 << 20)
+            if bom { buffer.append(contentsOf: CSVWriter.bom) }
             row(header)
         }
 

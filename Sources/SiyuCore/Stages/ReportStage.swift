@@ -25,32 +25,38 @@ public struct ReportStage {
         let inputs = wh.pipeline.sources.flatMap { $0.files.flatMap(Pipeline.matches) }
         let dir = try folder.prepare(runID: runID, inputs: inputs)
         var tables: [String: OutputTable] = [:]
-        var customers = (total: 0, repeaters: 0)
+        var customers = CustomerStats()
+        let pipeline = wh.pipeline
+        let asOf = try wh.meta("as_of") ?? ""
+        // report.xlsx: a sheet per output, beside the CSVs (written while they are).
+        let book = pipeline.workbook ? try ReportWorkbook(path: "\(dir)/report.xlsx", asOf: asOf, title: "siyu: \(pipeline.name)", language: pipeline.language) : nil
         // Every file is written to a temporary name first and all are renamed at the end, so that
         // a run killed while writing leaves the previous run's files, not a mix.
         var finished: [(tmp: String, path: String)] = []
         defer { for (tmp, _) in finished { unlink(tmp) } }   // after a failure; renamed ones are gone already
+        var sheets: [(name: String, columns: [String])] = []
         for name in Self.outputs {
             let path = "\(dir)/\(name).csv"
             if name == CustomerSummary.name {
-                // Streamed: one row per customer can be millions; the page shows the first 200.
-                var shown: [[String]] = []
+                // Streamed: one row per customer can be millions; the page shows what they add up to.
                 guard let cols = try AggregateStage.columns(name, in: wh.db) else {
                     throw SiyuError.stageOrder(stage: "report", message: "the warehouse has no out_\(name) view; run `siyu aggregate` first")
                 }
-                let writer = try CSVWriter.Stream(path: path, header: cols)
+                let writer = try CSVWriter.Stream(path: path, header: cols, bom: pipeline.csvBOM)
+                let sheet = try book?.sheet(for: name, columns: cols)
                 let st = try wh.db.prepare("SELECT * FROM out_\(name)")
                 let n = Int32(cols.count)
                 let frequency = Int32(cols.firstIndex(of: "frequency") ?? 3)
+                let platform = cols.firstIndex(of: "acquisition_platform").map(Int32.init), fan = cols.firstIndex(of: "is_fan").map(Int32.init)
                 while try st.step() {
                     writer.row(st, columns: n)
-                    customers.total += 1
-                    if st.int(frequency) > 0 { customers.repeaters += 1 }
-                    if shown.count < 200 { shown.append((0..<n).map { st.text($0) }) }
+                    sheet?.row(st, columns: n)
+                    customers.add(platform: platform.map { st.text($0) } ?? "", frequency: st.int(frequency), isFan: fan.map { st.text($0) == "true" } ?? false)
                 }
                 st.reset()
+                try sheet?.finish()
+                sheets.append((name, cols))
                 finished.append((try writer.finish(rename: false), path))
-                tables[name] = OutputTable(name: name, columns: cols, rows: shown)
                 report.rowsIn += customers.total
                 report.rowsOut += customers.total
                 continue
@@ -59,15 +65,22 @@ public struct ReportStage {
                 throw SiyuError.stageOrder(stage: "report", message: "the warehouse has no out_\(name) table; run `siyu aggregate` first")
             }
             tables[name] = t
-            finished.append((try CSVWriter.writeTemporary(CSVWriter.render(t), for: path), path))
+            finished.append((try CSVWriter.writeTemporary(CSVWriter.render(t, bom: pipeline.csvBOM), for: path), path))
+            if let sheet = try book?.sheet(for: name, columns: t.columns) {
+                for r in t.rows { sheet.row(r) }
+                try sheet.finish()
+                sheets.append((name, t.columns))
+            }
             report.rowsIn += t.rows.count
             report.rowsOut += t.rows.count
         }
+        if let book {
+            try book.addDictionary(sheets)
+            finished.append((try book.finish(), "\(dir)/report.xlsx"))
+        }
         let statusCounts = try wh.db.prepare("SELECT platform, status, sum(orders) FROM stg_order_counts GROUP BY platform, status ORDER BY platform, status")
             .rows { ($0.text(0), $0.text(1), $0.int(2)) }
-        let html = HTMLReport.render(tables: tables, pipelineName: wh.pipeline.name, asOf: try wh.meta("as_of") ?? "",
-                                     period: wh.pipeline.period.rawValue, statusCounts: statusCounts,
-                                     customers: customers)
+        let html = HTMLReport.render(tables: tables, context: ReportContext(pipeline: pipeline, asOf: asOf, statusCounts: statusCounts, customers: customers))
         finished.append((try CSVWriter.writeTemporary(html, for: "\(dir)/index.html"), "\(dir)/index.html"))
         try wh.recordStage("report", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut, detail: outputDirectory)
         report.seconds = Date().timeIntervalSince(started)
