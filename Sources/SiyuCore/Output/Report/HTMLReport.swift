@@ -45,6 +45,7 @@ public enum HTMLReport {
             case "channel_cpa": add("channel", w("渠道成本", "Channels"), ChannelSection(t: t, ctx: ctx).render())
             case "fan_conversion": add("fans", w("粉丝转化", "Fans"), FanConversionSection(t: t, ctx: ctx).render())
             case "fan_lift": add("fanlift", w("粉丝复购", "Fan lift"), FanLiftSection(t: t, ctx: ctx).render())
+            case "product_repurchase": add("products", w("引流品", "Entry products"), ProductSection(t: t, ctx: ctx).render())
             case "data_quality": add("quality", w("数据质量", "Data quality"), QualitySection(t: t, ctx: ctx).render())
             default:
                 let title = ColumnCatalog.output(name)?.title(w) ?? name
