@@ -19,7 +19,7 @@ import XCTest
 ///         cafe          2024-10-15 T14 [F700 "Cafe\u{301}" (NFD)]; 10-16 T15 [F700 "Caf\u{e9}" (NFC)]
 ///         t_old         2024-10-17 T16 [T600 "T old"];   last 2025-06-30 T27 [T600 "T new", T600 "T new"]
 ///         r89/r90/r179/r180  first 2024-11-01/02/03/04 [R89/R90/R179/R180], back (no item lines) on day 89/90/179/180
-///         e90           2025-04-02 T25 [E90] (+ 89 = the as-of date), back on 2025-06-30 (day 89, no item lines)
+///         e90           2025-04-02 T25 [E90] (+ 89 = the as-of date), back on 2025-06-30 T26 [T600 "T new"] (day 89)
 ///   jd    jd_a          2024-10-09 J01 [A100 "Alpha 面霜（京东）"]; 11-09 J02 [货号 empty, 商家SKUID SKU-9]
 ///         jd_b          2024-10-10 J03 [A100 "…（京东）", B200 "Beta a"]; 10-11 J04 [A100 "…（京东）"]
 ///         e180          2025-01-02 J05 [E180] (+ 179 = the as-of date); 2025-06-29 J06 [C300] (day 178)
@@ -27,7 +27,7 @@ import XCTest
 /// Titles (item lines of qualifying orders up to the as-of date): A100 "Alpha 面霜" 4 lines (T01, T02, T10,
 /// T11), "Alpha 面霜（京东）" 3, "Alpha 旧标题" 1 (one line, whatever its quantity); B200 "Beta b" 1 and "Beta a" 1:
 /// tie, "Beta a" is smaller; F700's two spellings of Café are two titles, 1 each: the NFD one ("e" U+0065 before
-/// U+00E9) is smaller; T600 "T new" 2 (both on the as-of date), "T old" 1.
+/// U+00E9) is smaller; T600 "T new" 3 (all on the as-of date: T27 ×2, T26), "T old" 1.
 final class ProductRepurchaseTests: XCTestCase {
     var dir: URL!
 
@@ -60,8 +60,8 @@ final class ProductRepurchaseTests: XCTestCase {
         ["C300", "Gamma 精华", "all", "1", "1", "1", "1.0000", "1", "1", "1.0000", "D400", "1"],
         // e180: eligible for 180 days exactly on the as-of date; back on day 178 (not within 89).
         ["E180", "E180 title", "all", "1", "1", "0", "0.0000", "1", "1", "1.0000", "C300", "1"],
-        // e90: eligible for 90 days exactly on the as-of date, back on day 89 (on the as-of date); no item line then.
-        ["E90", "E90 title", "all", "1", "1", "1", "1.0000", "0", "0", "", "", "0"],
+        // e90: eligible for 90 days exactly on the as-of date, back on day 89 (on the as-of date) with T600.
+        ["E90", "E90 title", "all", "1", "1", "1", "1.0000", "0", "0", "", "T600", "1"],
         ["F700", "Cafe\u{301}", "all", "1", "1", "1", "1.0000", "1", "1", "1.0000", "F700", "1"],
         // The title-only product that shares C300's title is its own product.
         ["Gamma 精华", "Gamma 精华", "all", "1", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"],
@@ -82,7 +82,7 @@ final class ProductRepurchaseTests: XCTestCase {
         ["T600", "T new", "tmall", "2", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"],
         ["B200", "Beta a", "tmall", "1", "1", "1", "1.0000", "1", "1", "1.0000", "D400", "1"],
         ["C300", "Gamma 精华", "tmall", "1", "1", "1", "1.0000", "1", "1", "1.0000", "D400", "1"],
-        ["E90", "E90 title", "tmall", "1", "1", "1", "1.0000", "0", "0", "", "", "0"],
+        ["E90", "E90 title", "tmall", "1", "1", "1", "1.0000", "0", "0", "", "T600", "1"],
         ["F700", "Cafe\u{301}", "tmall", "1", "1", "1", "1.0000", "1", "1", "1.0000", "F700", "1"],
         ["Gamma 精华", "Gamma 精华", "tmall", "1", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"],
         ["R179", "R179 title", "tmall", "1", "1", "0", "0.0000", "1", "1", "1.0000", "", "0"],
@@ -112,14 +112,15 @@ final class ProductRepurchaseTests: XCTestCase {
         }
         // 2025-06-29: e90 (2025-04-02 + 89 = 06-30) and e180 (2025-01-02 + 179 = 06-30) are not eligible yet; e90's
         // return on 06-30 is after the as-of date (no next product either); e180's on 06-29 is not. `last` (06-30)
-        // is no customer yet, so T600 has t_old only, and its title is the one of the lines up to 06-29.
+        // is no customer yet, so T600 has t_old only, and its title is the one of the lines up to 06-29 ("T old"
+        // 1; e90's "T new" line is on 06-30).
         let before = try rows("2025-06-29")
         XCTAssertEqual(before["E90"], ["E90", "E90 title", "all", "1", "0", "0", "", "0", "0", "", "", "0"])
         XCTAssertEqual(before["E180"], ["E180", "E180 title", "all", "1", "1", "0", "0.0000", "0", "0", "", "C300", "1"])
         XCTAssertEqual(before["T600"], ["T600", "T old", "all", "1", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"])
         // 2025-06-30: both eligible, both back in time.
         let on = try rows("2025-06-30")
-        XCTAssertEqual(on["E90"], ["E90", "E90 title", "all", "1", "1", "1", "1.0000", "0", "0", "", "", "0"])
+        XCTAssertEqual(on["E90"], ["E90", "E90 title", "all", "1", "1", "1", "1.0000", "0", "0", "", "T600", "1"])
         XCTAssertEqual(on["E180"], ["E180", "E180 title", "all", "1", "1", "0", "0.0000", "1", "1", "1.0000", "C300", "1"])
         XCTAssertEqual(on["T600"], ["T600", "T new", "all", "2", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"])
         // 2025-07-01: still eligible; `last` (06-30 + 89 > 07-01) is not.

@@ -28,7 +28,7 @@ tmall = [
     ("T19", "r90", "2024-11-02 10:00:00"), ("T20", "r90", "2025-01-31 10:00:00"),
     ("T21", "r179", "2024-11-03 10:00:00"), ("T22", "r179", "2025-05-01 10:00:00"),
     ("T23", "r180", "2024-11-04 10:00:00"), ("T24", "r180", "2025-05-03 10:00:00"),
-    # Eligible for 90 days exactly on the as-of date 2025-06-30 (2025-04-02 + 89); back on day 89, the as-of date.
+    # Eligible for 90 days exactly on the as-of date 2025-06-30 (2025-04-02 + 89); back on day 89, the as-of date, with T600.
     ("T25", "e90", "2025-04-02 10:00:00"), ("T26", "e90", "2025-06-30 09:00:00"),
     ("T27", "last", "2025-06-30 20:00:00"),   # the latest purchase: the as-of date
 ]
@@ -65,6 +65,7 @@ items = [
     ("T17", "R89", "R89 title", 1), ("T19", "R90", "R90 title", 1),
     ("T21", "R179", "R179 title", 1), ("T23", "R180", "R180 title", 1),
     ("T25", "E90", "E90 title", 1),
+    ("T26", "T600", "T new", 1),               # e90's return on the as-of date: a third "T new" line
     ("T27", "T600", "T new", 1), ("T27", "T600", "T new", 1),
 ]
 
