@@ -44,9 +44,8 @@ struct ProductRepurchase: TableOutput {
         let count = Count(n: s, r90: gap <= 89 ? s : 0, r180: gap <= 179 ? s : 0)
         for p in firstProducts {
             let key = Pair(customer.platform, p)
-            var cell = cells[key] ?? Cell()
-            cell.add(day: first, count, next: next, sign: s)
-            cells[key] = cell.isEmpty ? nil : cell
+            cells[key, default: Cell()].add(day: first, count, next: next, sign: s)   // in place: no copy of the cell
+            if s < 0, cells[key]?.isEmpty == true { cells[key] = nil }
         }
         for l in items?.lines ?? [] where l.day <= context.asOf && l.title != 0 {
             let key = Pair(l.product, l.title), v = titleLines[key, default: 0] + s * l.count
@@ -109,9 +108,8 @@ extension ProductRepurchase.Cell {
     var isEmpty: Bool { byDay.isEmpty && next.isEmpty }
 
     mutating func add(day: Int, _ c: ProductRepurchase.Count, next products: [Int], sign s: Int) {
-        var d = byDay[day] ?? .init()
-        d.n += c.n; d.r90 += c.r90; d.r180 += c.r180
-        byDay[day] = d == .init() ? nil : d
+        byDay[day, default: .init()].add(c)
+        if byDay[day] == .init() { byDay[day] = nil }
         for q in products {
             let v = next[q, default: 0] + s
             next[q] = v == 0 ? nil : v
@@ -130,6 +128,10 @@ extension ProductRepurchase.Cell {
         s.next = next
         return s
     }
+}
+
+extension ProductRepurchase.Count {
+    mutating func add(_ c: Self) { n += c.n; r90 += c.r90; r180 += c.r180 }
 }
 
 extension ProductRepurchase.Summary {
