@@ -24,6 +24,8 @@ import XCTest
 ///         jd_b          2024-10-10 J03 [A100 "…（京东）", B200 "Beta a"]; 10-11 J04 [A100 "…（京东）"]
 ///         e180          2025-01-02 J05 [E180] (+ 179 = the as-of date); 2025-06-29 J06 [C300] (day 178)
 ///   microstore yz1      2024-10-12, 11-12 (no item lines);  yz2  2024-10-13
+///         mixed         2024-10-18 09:00 Y04 (no item lines) and, with the same phone, Tmall mixed_t 20:00 T29 [M900]:
+///                       one customer acquired on the micro-store, first products {M900}, not (unknown)
 /// Titles (item lines of qualifying orders up to the as-of date): A100 "Alpha 面霜" 4 lines (T01, T02, T10,
 /// T11), "Alpha 面霜（京东）" 3, "Alpha 旧标题" 1 (one line, whatever its quantity); B200 "Beta b" 1 and "Beta a" 1:
 /// tie, "Beta a" is smaller; F700's two spellings of Café are two titles, 1 each: the NFD one ("e" U+0065 before
@@ -65,6 +67,7 @@ final class ProductRepurchaseTests: XCTestCase {
         ["F700", "Cafe\u{301}", "all", "1", "1", "1", "1.0000", "1", "1", "1.0000", "F700", "1"],
         // The title-only product that shares C300's title is its own product.
         ["Gamma 精华", "Gamma 精华", "all", "1", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"],
+        ["M900", "M900 title", "all", "1", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"],
         ["R179", "R179 title", "all", "1", "1", "0", "0.0000", "1", "1", "1.0000", "", "0"],
         ["R180", "R180 title", "all", "1", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"],
         ["R89", "R89 title", "all", "1", "1", "1", "1.0000", "1", "1", "1.0000", "", "0"],
@@ -76,6 +79,8 @@ final class ProductRepurchaseTests: XCTestCase {
         ["A100", "Alpha 面霜", "jd", "2", "2", "2", "1.0000", "2", "2", "1.0000", "A100", "1"],
         ["B200", "Beta a", "jd", "1", "1", "1", "1.0000", "1", "1", "1.0000", "A100", "1"],
         ["E180", "E180 title", "jd", "1", "1", "0", "0.0000", "1", "1", "1.0000", "C300", "1"],
+        // microstore: mixed's first day has a Youzan order without item lines and a Tmall one with M900.
+        ["M900", "M900 title", "microstore", "1", "1", "0", "0.0000", "1", "0", "0.0000", "", "0"],
         ["(unknown)", "", "microstore", "2", "2", "1", "0.5000", "2", "1", "0.5000", "", "0"],
         // tmall: A100 three, refund_day, a_fan (back: three, a_fan; next D400 for both).
         ["A100", "Alpha 面霜", "tmall", "3", "3", "2", "0.6667", "3", "2", "0.6667", "D400", "2"],
@@ -140,7 +145,7 @@ final class ProductRepurchaseTests: XCTestCase {
         try fm.moveItem(at: dir.appendingPathComponent(items), to: dir.appendingPathComponent("held.csv"))
         let night1 = try nightEqualsFull()
         // Without the item report only JD's lines are known: every Tmall customer's first product is (unknown).
-        XCTAssertEqual(night1.filter { $0[2] == "all" }.map { [$0[0], $0[3]] }, [["A100", "2"], ["B200", "1"], ["E180", "1"], ["(unknown)", "16"]])
+        XCTAssertEqual(night1.filter { $0[2] == "all" }.map { [$0[0], $0[3]] }, [["A100", "2"], ["B200", "1"], ["E180", "1"], ["(unknown)", "17"]])
         try fm.moveItem(at: dir.appendingPathComponent("held.csv"), to: dir.appendingPathComponent(items))
         let night2 = try nightEqualsFull(aggregate: "incremental")
         XCTAssertEqual(night2, Self.asOfLatest)

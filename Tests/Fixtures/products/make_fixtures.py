@@ -31,7 +31,11 @@ tmall = [
     # Eligible for 90 days exactly on the as-of date 2025-06-30 (2025-04-02 + 89); back on day 89, the as-of date, with T600.
     ("T25", "e90", "2025-04-02 10:00:00"), ("T26", "e90", "2025-06-30 09:00:00"),
     ("T27", "last", "2025-06-30 20:00:00"),   # the latest purchase: the as-of date
+    # Shares its phone with the Youzan buyer `mixed`, who paid earlier that day: one customer, acquired on the
+    # micro-store, whose first day has one order with item lines and one without.
+    ("T29", "mixed_t", "2024-10-18 20:00:00"),
 ]
+PHONES = {"T29": "13900000009"}
 REFUNDED = {"T05"}
 
 
@@ -40,7 +44,8 @@ def write_orders(path, rows):
         f.write(TMALL_HEADER)
         for oid, buyer, pay in rows:
             status, refund = ("交易关闭", "10.00") if oid in REFUNDED else ("交易成功", "0.00")
-            f.write(f'"=""{oid}""",{buyer},10.00,{status},,{pay},{pay},{refund},商品\r\n')
+            phone = "'" + PHONES[oid] if oid in PHONES else ""   # Tmall writes phones with a leading '
+            f.write(f'"=""{oid}""",{buyer},10.00,{status},{phone},{pay},{pay},{refund},商品\r\n')
 
 
 write_orders("tmall/ExportOrderList202507011200.csv", tmall)
@@ -67,6 +72,7 @@ items = [
     ("T25", "E90", "E90 title", 1),
     ("T26", "T600", "T new", 1),               # e90's return on the as-of date: a third "T new" line
     ("T27", "T600", "T new", 1), ("T27", "T600", "T new", 1),
+    ("T29", "M900", "M900 title", 1),
 ]
 
 
@@ -98,9 +104,9 @@ with open("jd/jd_orders_20250701.csv", "w", encoding="gbk", newline="") as f:
 # Youzan (UTF-8 with BOM): no item lines, so their first products are (unknown).
 with open("youzan/youzan_orders_2025.csv", "w", encoding="utf-8-sig", newline="") as f:
     f.write('订单号,订单状态,推广方式,订单来源,订单创建时间,买家付款时间,订单实付金额,订单已退款金额,买家昵称,买家手机号,分销员,分销员,分销员手机号,订单类型,全部商品名称\n')
-    for oid, nick, pay in [("Y01", "yz1", "2024-10-12 10:00:00"), ("Y02", "yz1", "2024-11-12 10:00:00"),
-                           ("Y03", "yz2", "2024-10-13 10:00:00")]:
-        f.write(f'{oid},交易成功,——,——,{pay},{pay},10.00,0.00,{nick},,——,——,,普通订单,Alpha 面霜\n')
+    for oid, nick, pay, phone in [("Y01", "yz1", "2024-10-12 10:00:00", ""), ("Y02", "yz1", "2024-11-12 10:00:00", ""),
+                                  ("Y03", "yz2", "2024-10-13 10:00:00", ""), ("Y04", "mixed", "2024-10-18 09:00:00", "13900000009")]:
+        f.write(f'{oid},交易成功,——,——,{pay},{pay},10.00,0.00,{nick},{phone},——,——,,普通订单,Alpha 面霜\n')
 
 # A later night (ProductRepurchaseTests moves these into tmall/): refund_day buys C300 on 2025-07-01
 # (the as-of date moves), and a newer item report lists T04 again with other lines (newest wins).
