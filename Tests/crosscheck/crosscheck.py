@@ -1183,6 +1183,59 @@ class Model:
                          (self.as_of - days[0]).days, fmt_yuan(mv), fmt_bool(bool(c.fans))])
         return cols, rows
 
+    def product_repurchase(self):
+        """METRICS.md product_repurchase.csv, read on its own: a customer's first products are the
+        distinct products on the item lines of the qualifying orders of the first purchase day
+        (`(unknown)` when there is none); windows, next products and titles as the contract says,
+        over the orders up to the as-of date. Rows: `all`, then the platforms by name; within one,
+        first_customers descending, then product by code point, `(unknown)` last (decisions.md)."""
+        cols = ["product", "title", "acquisition_platform", "first_customers", "eligible_90d", "repeat_customers_90d",
+                "repeat_rate_90d", "eligible_180d", "repeat_customers_180d", "repeat_rate_180d", "next_product",
+                "next_product_customers"]
+        unknown = "(unknown)"
+
+        def lines(orders):
+            return [i for o in orders for i in self.ing.items.get((o.platform, o.order_id), []) if i.product]
+
+        # title: the title on most item lines of the product, over every qualifying order (ties: smallest)
+        votes: dict[str, dict[str, int]] = {}
+        for i in lines(self.orders):
+            if i.title:
+                t = votes.setdefault(i.product, {})
+                t[i.title] = t.get(i.title, 0) + 1
+        title = {p: min(t.items(), key=lambda kv: (-kv[1], kv[0]))[0] for p, t in votes.items()}
+
+        stats: dict[tuple[str, str], dict] = {}  # (platform or "all", product) -> sums
+        for c in self.customers:
+            first = c.first_day
+            second = c.second_day
+            firsts = {i.product for i in lines(o for o in c.orders if o.pay_time.date() == first)} or {unknown}
+            nexts = {i.product for i in lines(o for o in c.orders if o.pay_time.date() == second)} if second else set()
+            gap = (second - first).days if second else None
+            e90 = first + dt.timedelta(days=89) <= self.as_of
+            e180 = first + dt.timedelta(days=179) <= self.as_of
+            for group in ("all", c.platform):
+                for p in firsts:
+                    s = stats.setdefault((group, p), {"n": 0, "e90": 0, "r90": 0, "e180": 0, "r180": 0, "next": {}})
+                    s["n"] += 1
+                    s["e90"] += e90
+                    s["r90"] += e90 and gap is not None and 1 <= gap <= 89
+                    s["e180"] += e180
+                    s["r180"] += e180 and gap is not None and 1 <= gap <= 179
+                    for q in nexts:
+                        s["next"][q] = s["next"].get(q, 0) + 1
+        rows = []
+        groups = ["all"] + sorted({c.platform for c in self.customers})
+        for g in groups:
+            mine = [(p, s) for (gg, p), s in stats.items() if gg == g]
+            mine.sort(key=lambda ps: (ps[0] == unknown, -ps[1]["n"], ps[0]))
+            for p, s in mine:
+                nxt = min(s["next"].items(), key=lambda kv: (-kv[1], kv[0])) if s["next"] else ("", 0)
+                rows.append([guard(p), guard(title.get(p, "") if p != unknown else ""), guard(g), s["n"],
+                             s["e90"], s["r90"], fmt_ratio(s["r90"], s["e90"]),
+                             s["e180"], s["r180"], fmt_ratio(s["r180"], s["e180"]), guard(nxt[0]), nxt[1]])
+        return cols, rows
+
     def data_quality(self):
         cols = ["file", "sha256", "format", "rows_read", "rows_landed", "rows_quarantined", "reason", "count"]
         rows = []
@@ -1217,11 +1270,14 @@ OUTPUTS = {  # file -> (method, key columns)
     "fan_conversion.csv": ("fan_conversion", ["follow_period", "fan_channel"]),
     "fan_lift.csv": ("fan_lift", ["cohort", "group"]),
     "customer_summary.csv": ("customer_summary", ["customer_key"]),
+    "product_repurchase.csv": ("product_repurchase", ["product", "acquisition_platform"]),
     "data_quality.csv": ("data_quality", ["file", "reason"]),
 }
 # data_quality: quarantine reason names and format labels are each implementation's own words, so only
 # the per-file counts and hashes are compared, and only rows_read/sha256 make the check fail.
 DQ_STRICT = ["sha256", "rows_read"]
+# Files whose row order is part of the contract (decisions.md) and compared too.
+ORDERED = {"product_repurchase.csv"}
 DQ_ADVISORY = ["rows_landed", "rows_quarantined"]
 
 
@@ -1272,6 +1328,12 @@ def compare(ours_dir: str, siyu_dir: str) -> int:
             return out
 
         a, b = index(mine, "crosscheck"), index(theirs, "siyu")
+        if name in ORDERED and a.keys() == b.keys():
+            order_a = [tuple(r.get(c, "") for c in keys) for r in mine]
+            order_b = [tuple(r.get(c, "") for c in keys) for r in theirs]
+            if order_a != order_b:
+                at = next(i for i, (x, y) in enumerate(zip(order_a, order_b)) if x != y)
+                diffs.append(f"row order differs from row {at + 1}: crosscheck {order_a[at]}, siyu {order_b[at]}")
         for k in sorted(a.keys() - b.keys()):
             diffs.append(f"row {dict(zip(keys, k))} only in crosscheck: {a[k]}")
         for k in sorted(b.keys() - a.keys()):

@@ -9,6 +9,7 @@ enum Outputs {
          FanConversion.self,
          FanLift.self,
          CustomerSummary.self,
+         ProductRepurchase.self,
          DataQuality.self]
     }
 

@@ -136,6 +136,7 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS agg_summary(customer_key TEXT PRIMARY KEY, acquisition_platform TEXT NOT NULL,
             first_purchase_day TEXT NOT NULL, first_day INTEGER NOT NULL, frequency INTEGER NOT NULL, recency INTEGER NOT NULL,
             monetary_value TEXT NOT NULL, first_follow_day INTEGER) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS agg_product_names(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
         """
         for t in Set(Self.rawTables.values) {
             sql += "\nCREATE TABLE IF NOT EXISTS \(t)(file_id INTEGER NOT NULL, line INTEGER NOT NULL, cells TEXT NOT NULL);"

@@ -26,7 +26,9 @@ extension JoinStage {
     }
 
     /// Incremental: fills j_comp with the components to rebuild and j_orders and j_follows with
-    /// every row to link again (rows of clean runs after `lastSeq`, and all rows of those
+    /// every row to link again (rows of clean runs after `lastSeq`, orders whose item lines came
+    /// in those runs (an item report delivered after its orders: the customer's products change,
+    /// so aggregate must take the component out and add it again), and all rows of those
     /// components); deletes the components' int_customers, int_purchases and int_fans rows and
     /// retires their ids (int_retired, for aggregate).
     func selectAffectedComponents(since lastSeq: Int) throws {
@@ -38,6 +40,8 @@ extension JoinStage {
             CREATE TEMP TABLE IF NOT EXISTS j_orders(ref INTEGER PRIMARY KEY); DELETE FROM j_orders;
             CREATE TEMP TABLE IF NOT EXISTS j_follows(ref INTEGER PRIMARY KEY); DELETE FROM j_follows;
             INSERT INTO j_orders SELECT rowid FROM stg_orders WHERE seq > \(lastSeq);
+            INSERT OR IGNORE INTO j_orders SELECT o.rowid FROM stg_items i JOIN stg_orders o ON o.platform = i.platform AND o.order_id = i.order_id
+              WHERE i.seq > \(lastSeq);
             INSERT INTO j_follows SELECT rowid FROM stg_follow_records WHERE seq > \(lastSeq);
             """)
         try seedNewNodes()
