@@ -47,10 +47,14 @@ final class WindowEdgeTests: XCTestCase {
         let reports: URL
         /// The rows of output `name` whose first cells are `key` (all of them, header included, for no key).
         /// The rows starting with `key`, in METRICS.md's columns (channel_cpa's extra columns after
-        /// them are pinned by EndToEndTests and the crosscheck).
+        /// them are pinned by EndToEndTests, the crosscheck and, at their window's edge, by
+        /// testChannelCPARepeatCustomersWindow through `allColumns`).
         func rows(_ name: String, _ key: String...) throws -> [[String]] {
+            try allColumns(name, key).map { name == "channel_cpa" ? Array($0.prefix(9)) : $0 }
+        }
+        /// The rows starting with `key`, every column.
+        func allColumns(_ name: String, _ key: [String]) throws -> [[String]] {
             TestSupport.csvRows(try TestSupport.read(reports.appendingPathComponent("\(name).csv"))).filter { $0.starts(with: key) }
-                .map { name == "channel_cpa" ? Array($0.prefix(9)) : $0 }
         }
         /// fan_conversion's rows of a follow period with at least one fan.
         func fanRows(_ period: String) throws -> [[String]] { try rows("fan_conversion", period).filter { $0[2] != "0" } }
@@ -126,6 +130,38 @@ final class WindowEdgeTests: XCTestCase {
         let feb = { (complete: String) in [["2025-02", "blended", "0.00", "1", "0.00", "10.00", "10.00", "", complete]] }
         try assertAround("channel_cpa", ["2025-02", "blended"], [("2025-03-28", feb("false")), ("2025-03-29", feb("true")), ("2025-03-30", feb("true"))],
                          pipeline: w30)
+    }
+
+    /// repeat_customers (siyu's column after METRICS.md's): new customers whose second purchase day is
+    /// inside the revenue window, day 1 … window_days − 1 from the first (`c.days[1] - firstDay < windowDays`),
+    /// and cost_per_repeat_customer = spend / repeat_customers. Only the second purchase day decides.
+    func testChannelCPARepeatCustomersWindow() throws {
+        let cpa = ["period", "channel", "spend", "new_customers", "cpa", "first_order_revenue", "revenue_90d", "ltv_cac", "window_complete",
+                   "repeat_customers", "cost_per_repeat_customer"]
+        let w30 = try runSiyu(try variant("w30", "window_days = 90", "window_days = 30"))
+        XCTAssertEqual(try w30.allColumns("channel_cpa", []).first, cpa)
+        // window_days = 30. win buys on days 0, 29, 30, 89, 90 (2024-01-10, 02-08, 02-09, 04-08, 04-09); its second
+        // purchase day is day 29: inside (29 < 30), so a repeat customer. Its day 30 is its third purchase day and
+        // decides nothing here. Revenue days 0–29: 1 + 2 = 3.00; spend 10.00: cpa 10.00, 3 / 10 = 0.3000, and
+        // 10.00 / 1 repeat customer = 10.00.
+        XCTAssertEqual(try w30.allColumns("channel_cpa", ["2024-01", "win"]),
+                       [["2024-01", "win", "10.00", "1", "10.00", "1.00", "3.00", "0.3000", "true", "1", "10.00"]])
+        // again buys 2025-03-01 and 2025-03-31: its second purchase day is day 30, outside (30 < 30 is false).
+        // 2025-03 blended: again and last (one purchase day, 2025-03-31) new; first-day revenue 10 + 10; days 0–29:
+        // again 10 (its 15.00 of day 30 is out) + last 10 = 20.00; spend weibo 5.00 (unmapped): cpa 5 / 2 = 2.50,
+        // 20 / 5 = 4.0000; 2025-03-31 + 29 > as-of: incomplete. No repeat customer: 0, and an empty cost
+        // (`<=` would count again: 1 and 5.00).
+        XCTAssertEqual(try w30.allColumns("channel_cpa", ["2025-03", "blended"]),
+                       [["2025-03", "blended", "5.00", "2", "2.50", "20.00", "20.00", "4.0000", "false", "0", ""]])
+        // window_days = 29 puts win's second purchase day on the edge: day 29 is outside (29 < 29 is false), as is
+        // its revenue (1.00 of day 0 only, 1 / 10 = 0.1000). 2024-01-31 + 28 <= as-of: complete.
+        let w29 = try runSiyu(try variant("w29", "window_days = 90", "window_days = 29"))
+        XCTAssertEqual(try w29.allColumns("channel_cpa", ["2024-01", "win"]),
+                       [["2024-01", "win", "10.00", "1", "10.00", "1.00", "1.00", "0.1000", "true", "0", ""]])
+        // The default 90 days: again's day 30 is inside. 2025-03 blended: revenue 10 + 15 + 10 = 35.00, 35 / 5 = 7.0000,
+        // 1 repeat customer, 5.00 / 1 = 5.00.
+        XCTAssertEqual(try runSiyu().allColumns("channel_cpa", ["2025-03", "blended"]),
+                       [["2025-03", "blended", "5.00", "2", "2.50", "20.00", "35.00", "7.0000", "false", "1", "5.00"]])
     }
 
     /// Acquisition channel: the follow's rule applies when the customer followed strictly before the
