@@ -57,12 +57,14 @@ struct PurchasedProducts: ByteCodable {
 /// JD 货号, else 商家SKUID), else its title; both were trimmed by clean, and a line with neither is
 /// not in stg_items.
 ///
-/// Two ways to the same facts. A full aggregate (`from` 0) reads every item line once in table
-/// order, finds its order through the covering key index, and sorts the lines by component in
-/// memory as 32-bit integers (16 bytes a line, and 8 bytes per stg_orders row for the purchases:
-/// about 20 MB at 1M order lines). Looking item lines up per purchase in component order reads
-/// stg_orders and stg_items at random and took three times as long at 1M (docs/performance.md).
-/// A night (`from` > 0: a few new components) does exactly that, with one query in component order.
+/// Two ways to the same facts. A full aggregate (`from` 0) reads stg_items once in table order,
+/// keeps each line as 32-bit integers (its order as an `OrderKeyIndex` index, product, title),
+/// reads the order keys once in key order (the covering index stg_orders_key) to find each order's
+/// row, and sorts the lines by component: sequential reads only, about 40 bytes a line and 8 per
+/// stg_orders row in memory (docs/performance.md). Seeking each line's order or each purchase's
+/// lines in an index reads at random and took 3–5 times as long at 1M order lines. A night
+/// (`from` > 0: a few new components) does look up each new purchase's lines, with one query in
+/// component order.
 struct PurchasedProductsCollector: FactCollector {
     static let key = "purchased_products"
     private let names: ProductNames.Registry
@@ -105,17 +107,35 @@ struct PurchasedProductsCollector: FactCollector {
             day[r] = Int32(d)
         }
         ps.reset()
-        var lines: [SIMD4<Int32>] = []
-        let st = try db.prepare("""
-            SELECT o.rowid, i.code, i.title FROM stg_items i CROSS JOIN stg_orders o ON o.platform = i.platform AND o.order_id = i.order_id
-            """)
-        while try st.step() {
-            let r = st.int(0)
-            guard component[r] >= 0, let line = try line(st.bytes(1), st.bytes(2), names) else { continue }
-            lines.append(SIMD4(component[r], day[r], Int32(line.product), Int32(line.title)))
+        // Item lines in table order, their orders as key indexes: no index seek per line.
+        var orders = OrderKeyIndex()
+        var itemOrder: [Int32] = [], itemNames: [SIMD2<Int32>] = []
+        let maxItem = try db.scalarInt("SELECT COALESCE(max(rowid), 0) FROM stg_items")   // rows (no deletes on a full clean)
+        itemOrder.reserveCapacity(maxItem)
+        itemNames.reserveCapacity(maxItem)
+        let items = try db.prepare("SELECT platform, order_id, code, title FROM stg_items")
+        while try items.step() {
+            guard let l = try line(items.bytes(2), items.bytes(3), names) else { continue }
+            itemOrder.append(Int32(orders.add(platform: items.bytes(0), orderID: items.bytes(1))))
+            itemNames.append(SIMD2(Int32(l.product), Int32(l.title)))
         }
-        st.reset()
-        lines.sort { ($0[0], $0[1], $0[2], $0[3]) < ($1[0], $1[1], $1[2], $1[3]) }
+        items.reset()
+        // The qualifying stg_orders row of each of those orders, from the key index read in order.
+        var rowOf = [Int32](repeating: -1, count: orders.count)
+        let keys = try db.prepare("SELECT platform, order_id, rowid FROM stg_orders")
+        while try keys.step() {
+            let r = keys.int(2)
+            guard component[r] >= 0, let k = orders.index(platform: keys.bytes(0), orderID: keys.bytes(1)) else { continue }
+            rowOf[k] = Int32(r)
+        }
+        keys.reset()
+        var lines: [SIMD4<Int32>] = []
+        lines.reserveCapacity(itemOrder.count)
+        for (k, n) in zip(itemOrder, itemNames) where rowOf[Int(k)] >= 0 {
+            let r = Int(rowOf[Int(k)])
+            lines.append(SIMD4(component[r], day[r], n[0], n[1]))
+        }
+        lines.sort { $0[0] < $1[0] }   // by component (PurchasedProducts orders a component's lines)
         return lines
     }
 
