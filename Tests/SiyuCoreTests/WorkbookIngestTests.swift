@@ -96,11 +96,18 @@ final class WorkbookIngestTests: XCTestCase {
         XCTAssertEqual(Array(report[2...8]), ["tmall_items", "4", "3", "1", "", "", ""])   // no orders column for items
         XCTAssertTrue(dq.contains { $0[0] == "ExportOrderDetailList202502011200.csv" && $0[6] == "bad_quantity" })
         XCTAssertEqual(dq.first { $0[0] == "ExportOrderDetailList202503151200.xlsx" && $0[6].isEmpty }?[2], "tmall_items_2020")
-        // Item reports are not orders: every metric is the tiny fixture's (but the products, which
-        // the item lines name).
+        // Item reports are not orders: every metric is the tiny fixture's, but for the products they name.
         XCTAssertEqual(try run(plain).status, 2)
         let a = try outputs(plain), b = try outputs(dir)
         for (name, text) in a where name != "data_quality.csv" && name != "product_repurchase.csv" { XCTAssertEqual(b[name], text, name) }
+        // First products (all): without the item files only JD's lines are known; with them alice's 1001
+        // (SY-DRESS, its newer title) and bob's 1002 (SY-TEE; back on Feb 10 with JD 2001's 商品A and 商品B: a tie).
+        func firstProducts(_ text: String?) -> [[String]] {
+            TestSupport.csvRows(text ?? "").dropFirst().filter { $0[2] == "all" }.map { [$0[0], $0[1], $0[3], $0[10]] }
+        }
+        XCTAssertEqual(firstProducts(a["product_repurchase.csv"]), [["商品C\t礼盒", "商品C\t礼盒", "1", ""], ["(unknown)", "", "4", "商品A"]])
+        XCTAssertEqual(firstProducts(b["product_repurchase.csv"]), [["SY-DRESS", "连衣裙 新款", "1", ""], ["SY-TEE", "T恤", "1", "商品A"],
+                                                                   ["商品C\t礼盒", "商品C\t礼盒", "1", ""], ["(unknown)", "", "2", ""]])
     }
 
     /// Workbooks siyu cannot read are rejected one by one, each with what to do; the run goes on.

@@ -107,6 +107,7 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS stg_items(platform TEXT NOT NULL, order_id TEXT NOT NULL, file_id INTEGER NOT NULL,
             line INTEGER NOT NULL, code TEXT, title TEXT, quantity INTEGER NOT NULL, price_fen INTEGER NOT NULL, seq INTEGER NOT NULL);
         CREATE INDEX IF NOT EXISTS stg_items_key ON stg_items(platform, order_id);
+        CREATE INDEX IF NOT EXISTS stg_items_seq ON stg_items(seq);
         CREATE TABLE IF NOT EXISTS stg_follow_records(file_id INTEGER NOT NULL, line INTEGER NOT NULL, openid TEXT NOT NULL,
             unionid TEXT, mobile TEXT, subscribe INTEGER, follow_ts INTEGER, scene TEXT, qr_scene TEXT, qr_scene_str TEXT,
             seq INTEGER NOT NULL);
