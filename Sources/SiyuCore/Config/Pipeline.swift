@@ -140,6 +140,18 @@ public struct SourceConfig: Sendable {
 /// The language of the report page and of the workbook's dictionary sheet.
 public enum ReportLanguage: String, Sendable, CaseIterable { case zh, en }
 
+/// `[predictions]`: the BG/NBD and Gamma-Gamma outputs (model_fit, customer_predictions,
+/// prediction_check).
+public struct PredictionSettings: Sendable, Equatable {
+    /// False: the three outputs are not made (nor fitted).
+    public var enabled = true
+    /// Days ahead for expected purchases, and the held-out days of prediction_check.
+    public var horizonDays = 90
+    /// An acquisition platform is a segment of model_fit, fitted on its own, from this many customers.
+    public var segmentMinCustomers = 500
+    public init() {}
+}
+
 /// A pipeline file (TOML under pipelines/): inputs, time zone, period, rules, outputs.
 public struct Pipeline: Sendable {
     public var path: String
@@ -164,6 +176,7 @@ public struct Pipeline: Sendable {
     public var csvBOM = true
     public var workbook = true
     public var channelNames: [String: String] = [:]
+    public var predictions = PredictionSettings()
 
     public static let genericFields = ["order_id", "buyer", "phone", "paid", "refund", "pay_time", "created_time", "status", "promo",
                                        "item_code", "item_title", "quantity", "item_price"]
@@ -189,7 +202,8 @@ public struct Pipeline: Sendable {
     static let pipelineKeys = ["name", "timezone", "period", "as_of", "salt", "warehouse", "output", "window_days",
                                "loyal_threshold", "on_bad_file", "language", "csv_bom", "workbook"]
     static let sourceKeys = ["name", "kind", "files", "default_channel", "columns", "allow_missing", "display_name"]
-    static let sections = ["pipeline", "source", "rule", "channels"]
+    static let sections = ["pipeline", "source", "rule", "channels", "predictions"]
+    static let predictionKeys = ["enabled", "horizon_days", "segment_min_customers"]
     static let ruleKeys = ["channel", "on", "contains", "equals", "prefix", "sources", "platforms", "fields"]
     static let followFields = ["subscribe_scene", "qr_scene", "qr_scene_str"]
 
@@ -228,7 +242,7 @@ public struct Pipeline: Sendable {
         }
         func fail(_ m: String) -> SiyuError { .config(file: path, message: m) }
         for k in root.keys.sorted() where !sections.contains(k) {
-            let near = nearest(k, in: sections).map { "; did you mean `[\($0)]`?" } ?? "; a pipeline file has [pipeline], [[source]], [[rule]] and [channels]"
+            let near = nearest(k, in: sections).map { "; did you mean `[\($0)]`?" } ?? "; a pipeline file has [pipeline], [[source]], [[rule]], [channels] and [predictions]"
             throw fail("unknown section or key `\(k)` at the top level\(near)")
         }
         if root["pipeline"] != nil, root["pipeline"]?.table == nil { throw fail("`pipeline` must be a table: [pipeline]") }
@@ -284,6 +298,14 @@ public struct Pipeline: Sendable {
                 if name.isEmpty { throw fail("[channels]: `\(k)` has an empty display name; write the name the report should show, or remove the line") }
                 channelNames[k] = name
             }
+        }
+        var predictions = PredictionSettings()
+        if let v = root["predictions"] {
+            guard let t = v.table else { throw fail("`predictions` must be a table: [predictions] with enabled, horizon_days, segment_min_customers") }
+            try checkKeys(t, known: predictionKeys, in: "[predictions]", fail: fail)
+            predictions.enabled = try bool(t, "enabled", true, in: "[predictions]")
+            predictions.horizonDays = try int(t, "horizon_days", 90, 1...3650, "days")
+            predictions.segmentMinCustomers = try int(t, "segment_min_customers", 500, 1...1_000_000_000, "customers")
         }
         let onBad = try str(p, "on_bad_file", "continue")!
         guard onBad == "continue" || onBad == "stop" else { throw fail("on_bad_file must be \"continue\" or \"stop\"") }
@@ -392,6 +414,7 @@ public struct Pipeline: Sendable {
         pipeline.csvBOM = csvBOM
         pipeline.workbook = workbook
         pipeline.channelNames = channelNames
+        pipeline.predictions = predictions
         return pipeline
     }
 

@@ -64,9 +64,16 @@ public struct BGNBD: Sendable, Equatable {
             dataNotes.append("every customer's T is 0: nothing was observed")
         }
         // The scaled likelihood differs from the one in the caller's unit by Σ n·x·log(scale).
-        return Fit(parameters: BGNBD(r: exp(theta[0]), alpha: exp(theta[1]) / data.scale, a: exp(theta[2]), b: exp(theta[3])),
-                   logLikelihood: -outcome.value + log(data.scale) * data.repeatPurchases, outcome: outcome,
-                   customers: data.customers, patterns: data.patterns, dataNotes: dataNotes)
+        var fit = Fit(parameters: BGNBD(r: exp(theta[0]), alpha: exp(theta[1]) / data.scale, a: exp(theta[2]), b: exp(theta[3])),
+                      logLikelihood: -outcome.value + log(data.scale) * data.repeatPurchases, outcome: outcome,
+                      customers: data.customers, patterns: data.patterns, dataNotes: dataNotes)
+        let edges = Set(outcome.edges)
+        var unidentified: Set<String> = []
+        if data.maxT == 0 { unidentified = ["r", "alpha", "a", "b"] }
+        if !edges.isDisjoint(with: ["r", "alpha"]) { unidentified.formUnion(["r", "alpha"]) }
+        if !edges.isDisjoint(with: ["a", "b"]) || data.repeatCustomers == 0 { unidentified.formUnion(["a", "b"]) }
+        fit.unidentified = ["r", "alpha", "a", "b"].filter(unidentified.contains)
+        return fit
     }
 
     /// Total log-likelihood of the patterns at these parameters (caller's time unit).

@@ -50,9 +50,14 @@ public struct GammaGamma: Sendable, Equatable {
         let theta = outcome.theta
         let params = GammaGamma(p: exp(theta[0]), q: exp(theta[1]), gamma: exp(theta[2]) / data.scale)
         // Scaled money changes each customer's log-likelihood by −log(scale).
-        return Fit(parameters: params, logLikelihood: -outcome.value + Double(data.customers) * log(data.scale),
+        var fit = Fit(parameters: params, logLikelihood: -outcome.value + Double(data.customers) * log(data.scale),
                    outcome: outcome, customers: data.customers, patterns: data.patterns, ignoredCustomers: data.ignored,
                    otherNotes: params.q <= 1 ? ["q ≤ 1: the population mean value is infinite"] : [])
+        let edges = Set(outcome.edges)
+        var unidentified: Set<String> = edges.contains("p") ? ["p"] : []
+        if !edges.isDisjoint(with: ["q", "gamma"]) { unidentified.formUnion(["q", "gamma"]) }
+        fit.unidentified = ["p", "q", "gamma"].filter(unidentified.contains)
+        return fit
     }
 
     /// Total log-likelihood of the patterns (frequency > 0) at these parameters.

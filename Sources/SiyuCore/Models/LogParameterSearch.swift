@@ -20,6 +20,8 @@ struct LogParameterSearch {
         /// "quasi-newton", or "quasi-newton (why it stopped), then nelder-mead".
         var method: String
         var notes: [String]
+        /// The parameters that ran to the edge of the box.
+        var edges: [String] = []
     }
 
     /// Maximises `logLikelihood(θ)`, which returns the log-likelihood and its gradient in θ.
@@ -47,6 +49,7 @@ struct LogParameterSearch {
         }
         for (name, v) in zip(names, outcome.theta) where abs(v) >= bound - 0.5 {
             outcome.atEdge = true
+            outcome.edges.append(name)
             outcome.notes.append("\(name) ran to the edge of the search box (\(v < 0 ? "→ 0" : "→ ∞"))")
         }
         return outcome

@@ -15,6 +15,12 @@ public struct ModelFit<Parameters: Sendable>: Sendable {
     /// same). The parameters are finite and their predictions sensible, but they should not be
     /// published as estimates.
     public var degenerate: Bool
+    /// The parameters the data does not pin down (a subset of the model's names): those that ran
+    /// to the edge and the ones only identified together with them (BG/NBD: a and b → ∞ with
+    /// a/(a + b) fixed is a dropout probability the same for everybody; r and α → ∞ with r/α fixed
+    /// a purchase rate the same for everybody; Gamma-Gamma: q and γ likewise), or all of them when
+    /// the data says nothing. Print them as not estimated; the others are estimates.
+    public var unidentified: [String] = []
     public var iterations: Int
     /// Likelihood evaluations (each with its gradient).
     public var evaluations: Int
@@ -42,6 +48,7 @@ public struct ModelFit<Parameters: Sendable>: Sendable {
         self.patterns = patterns
         self.ignoredCustomers = ignoredCustomers
         self.note = (outcome.notes + dataNotes + otherNotes).joined(separator: "; ")
+        self.unidentified = outcome.edges
     }
 
     /// No data: the start values, degenerate and not converged.

@@ -2,8 +2,9 @@
 /// `lifetimes` library at daily grain.
 ///
 /// Keeps a row per customer in agg_summary rather than in its state (there can be millions): what
-/// depends on the purchases (frequency, recency, monetary value) is stored when the component is
-/// added and deleted when it is taken out; T and is_fan follow the as-of date, so out_customer_summary
+/// depends on the purchases (frequency, recency, monetary value, and for the customer models the
+/// acquisition channel and every purchase day, `RepeatDays`) is stored when the component is added
+/// and deleted when it is taken out; T and is_fan follow the as-of date, so out_customer_summary
 /// is a view that works them out.
 struct CustomerSummary: Output {
     static let name = "customer_summary"
@@ -27,7 +28,8 @@ struct CustomerSummary: Output {
         guard let customer = c.customer else { return }
         let s = Self.stored(c, firstDay: customer.firstDay)
         try rows.insert.run([.text(customer.key), .text(context.population.platforms[customer.platform]), .text(CivilDate.iso(customer.firstDay)),
-                             .int(customer.firstDay), .int(s.frequency), .int(s.recency), .text(s.monetary), .optInt(customer.firstFollowDay)])
+                             .int(customer.firstDay), .int(s.frequency), .int(s.recency), .text(s.monetary), .optInt(customer.firstFollowDay),
+                             .text(context.population.channels[customer.channel]), .text(RepeatDays.encode(c.days))])
     }
 
     /// The stored part: frequency, recency and monetary value from the purchase days up to the as-of date.
@@ -52,7 +54,7 @@ struct CustomerSummary: Output {
     final class Rows {
         let insert: Statement, delete: Statement
         init(_ db: Database) throws {
-            insert = try db.prepare("INSERT OR REPLACE INTO agg_summary VALUES(?,?,?,?,?,?,?,?)")
+            insert = try db.prepare("INSERT OR REPLACE INTO agg_summary VALUES(?,?,?,?,?,?,?,?,?,?)")
             delete = try db.prepare("DELETE FROM agg_summary WHERE customer_key=?")
         }
     }

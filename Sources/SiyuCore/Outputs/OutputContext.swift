@@ -7,6 +7,8 @@ struct OutputContext {
     let windowDays: Int
     let loyalThreshold: Int
     let population: Population
+    /// What the outputs of one publish share (the customer models, fitted once for three outputs).
+    let shared = PublishShared()
 
     init(_ wh: Warehouse, asOf: Int, population: Population) {
         self.wh = wh
@@ -26,4 +28,9 @@ struct OutputContext {
     func partial(_ index: Int) -> String { Fmt.bool(period.lastDay(index) > asOf) }
     /// `window_complete`: a window of `days` days from the period's last day ends on or before the as-of date.
     func windowComplete(_ index: Int, days: Int) -> String { Fmt.bool(period.lastDay(index) + days - 1 <= asOf) }
+}
+
+/// Work one output of a publish does for others (`OutputContext.shared`).
+final class PublishShared {
+    var models: CustomerModels?
 }

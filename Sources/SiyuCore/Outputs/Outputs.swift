@@ -10,7 +10,18 @@ enum Outputs {
          FanLift.self,
          CustomerSummary.self,
          ProductRepurchase.self,
+         ModelFitTable.self,
+         CustomerPredictions.self,
+         PredictionCheck.self,
          DataQuality.self]
+    }
+
+    /// The customer models' outputs, left out when `[predictions] enabled = false`.
+    static let models: Set<String> = [ModelFitTable.name, CustomerPredictions.name, PredictionCheck.name]
+
+    /// The outputs a pipeline makes.
+    static func enabled(_ p: Pipeline) -> [any Output.Type] {
+        p.predictions.enabled ? all : all.filter { !models.contains($0.name) }
     }
 
     static var names: [String] { all.map { $0.name } }

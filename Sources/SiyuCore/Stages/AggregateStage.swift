@@ -17,7 +17,7 @@ public struct AggregateStage {
     let asOfOverride: Int?
     let outputs: [any Output.Type]
     public init(_ wh: Warehouse, asOf: Int? = nil) {
-        self.init(wh, asOf: asOf, outputs: Outputs.all)
+        self.init(wh, asOf: asOf, outputs: Outputs.enabled(wh.pipeline))
     }
     init(_ wh: Warehouse, asOf: Int? = nil, outputs: [any Output.Type]) {
         self.wh = wh

@@ -35,9 +35,9 @@ public struct ReportStage {
         var finished: [(tmp: String, path: String)] = []
         defer { for (tmp, _) in finished { unlink(tmp) } }   // after a failure; renamed ones are gone already
         var sheets: [(name: String, columns: [String])] = []
-        for name in Self.outputs {
+        for name in Outputs.enabled(pipeline).map({ $0.name }) {
             let path = "\(dir)/\(name).csv"
-            if name == CustomerSummary.name {
+            if name == CustomerSummary.name || name == CustomerPredictions.name {
                 // Streamed: one row per customer can be millions; the page shows what they add up to.
                 guard let cols = try AggregateStage.columns(name, in: wh.db) else {
                     throw SiyuError.stageOrder(stage: "report", message: "the warehouse has no out_\(name) view; run `siyu aggregate` first")
@@ -48,17 +48,20 @@ public struct ReportStage {
                 let n = Int32(cols.count)
                 let frequency = Int32(cols.firstIndex(of: "frequency") ?? 3)
                 let platform = cols.firstIndex(of: "acquisition_platform").map(Int32.init), fan = cols.firstIndex(of: "is_fan").map(Int32.init)
+                let summary = name == CustomerSummary.name
+                var written = 0
                 while try st.step() {
                     writer.row(st, columns: n)
                     sheet?.row(st, columns: n)
-                    customers.add(platform: platform.map { st.text($0) } ?? "", frequency: st.int(frequency), isFan: fan.map { st.text($0) == "true" } ?? false)
+                    if summary { customers.add(platform: platform.map { st.text($0) } ?? "", frequency: st.int(frequency), isFan: fan.map { st.text($0) == "true" } ?? false) }
+                    written += 1
                 }
                 st.reset()
                 try sheet?.finish()
                 sheets.append((name, cols))
                 finished.append((try writer.finish(rename: false), path))
-                report.rowsIn += customers.total
-                report.rowsOut += customers.total
+                report.rowsIn += written
+                report.rowsOut += written
                 continue
             }
             guard let t = try AggregateStage.load(name, from: wh.db) else {

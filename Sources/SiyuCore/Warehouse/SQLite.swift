@@ -191,6 +191,7 @@ public final class Statement {
     }
 
     public func bindInt(_ value: Int, at index: Int32) { sqlite3_bind_int64(stmt, index, Int64(value)) }
+    public func bindDouble(_ value: Double, at index: Int32) { sqlite3_bind_double(stmt, index, value) }
 
     /// Binds UTF-8 bytes as text without building a String.
     public func bindBytes(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int32) {
@@ -224,6 +225,7 @@ public final class Statement {
     }
 
     public func int(_ col: Int32) -> Int { Int(sqlite3_column_int64(stmt, col)) }
+    public func double(_ col: Int32) -> Double { sqlite3_column_double(stmt, col) }
     public func isNull(_ col: Int32) -> Bool { sqlite3_column_type(stmt, col) == SQLITE_NULL }
     public func intOrNil(_ col: Int32) -> Int? { isNull(col) ? nil : int(col) }
     public func text(_ col: Int32) -> String {
