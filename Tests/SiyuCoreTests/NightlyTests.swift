@@ -64,7 +64,7 @@ final class NightlyTests: XCTestCase {
         _ = try run(["--full", "--warehouse", "build/full.sqlite", "--output", "build/full"])
         let full = try outputs(work.appendingPathComponent("build/full"))
         XCTAssertEqual(Set(nightly.keys), Set(full.keys))
-        XCTAssertEqual(nightly.count, 11)   // 9 CSVs, index.html and report.xlsx
+        XCTAssertEqual(nightly.count, 14)   // 12 CSVs, index.html and report.xlsx
         for (name, data) in full { XCTAssertEqual(nightly[name], data, "\(name) differs between nightly and full rebuild") }
     }
 
@@ -87,7 +87,7 @@ final class NightlyTests: XCTestCase {
         XCTAssertTrue(stageLine("join", status.stdout).contains("incremental components="), status.stdout)
         _ = try run(["--full", "--warehouse", "build/all.sqlite", "--output", "build/all"])
         let night = try outputs(work.appendingPathComponent("build/odd")), all = try outputs(work.appendingPathComponent("build/all"))
-        XCTAssertEqual(all.count, 11)   // 9 CSVs, index.html and report.xlsx
+        XCTAssertEqual(all.count, 14)   // 12 CSVs, index.html and report.xlsx
         for (name, data) in all { XCTAssertEqual(night[name], data, "\(name) differs between the night and a rebuild") }
     }
 

@@ -371,21 +371,18 @@ extension ModelFit {
     }
 }
 
-/// Six significant digits, as model_fit prints its values: plain decimals (no exponent) from 1e-4
-/// up, so that a spreadsheet shows them as numbers; "" for a value that is not finite.
+/// Six significant digits, as model_fit prints its values: always a plain decimal (no exponent:
+/// a spreadsheet, and siyu's CSV guard against formulas, take it as a number); "" for a value
+/// that is not finite.
 enum SignificantDigits {
     static func format(_ v: Double, digits: Int = 6) -> String {
         guard v.isFinite else { return "" }
         if v == 0 { return "0" }
-        let exponent = Int(floor(log10(abs(v))))
-        if exponent < -4 { return String(format: "%.\(digits - 1)e", v) }
-        let decimals = max(0, digits - 1 - exponent)
-        // Round to the significant digits first (a value like 999999.5 gains a digit).
-        var s = String(format: "%.\(decimals)f", v)
-        if decimals == 0, exponent >= digits {
-            let scale = pow(10, Double(exponent - digits + 1))
-            s = String(format: "%.0f", (v / scale).rounded() * scale)
-        }
+        // Round to the significant digits in decimal first (a value like 999999.5 gains a digit).
+        let rounded = Double(String(format: "%.\(digits - 1)e", v))!
+        if rounded == 0 { return "0" }
+        let exponent = Int(floor(log10(abs(rounded))))
+        var s = String(format: "%.\(max(0, digits - 1 - exponent))f", rounded)
         if s.contains(".") {
             while s.hasSuffix("0") { s.removeLast() }
             if s.hasSuffix(".") { s.removeLast() }
