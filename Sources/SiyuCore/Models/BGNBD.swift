@@ -46,16 +46,25 @@ public struct BGNBD: Sendable, Equatable {
     /// the same customers in any order and any grouping give the same parameters bit for bit).
     ///
     /// Time is scaled internally so that the largest T is 10 (as `lifetimes` does); the search
-    /// starts from r = α = a = b = 1 in that scale, on log r, log α, log a, log b
-    /// (`LogParameterSearch`: BFGS with the analytic gradient, the simplex if that fails).
+    /// starts from r = α = a = b = 1 in that scale, on log r, log α, log(a/b), log(a + b)
+    /// (`LogParameterSearch`: BFGS with the analytic gradient; coordinates whose supremum is at
+    /// infinity held at the edge of the box; the simplex if that fails).
     public static func fit(_ patterns: [Pattern], relativeTolerance: Double = 1e-10) throws -> Fit {
         let data = try Prepared(patterns)
         if data.customers == 0 { return .empty(BGNBD(r: 1, alpha: 1, a: 1, b: 1), note: "no customers") }
-        let search = LogParameterSearch(names: ["r", "alpha", "a", "b"], relativeTolerance: relativeTolerance)
-        let outcome = search.maximize { theta in
-            data.logLikelihood(r: exp(theta[0]), alpha: exp(theta[1]), a: exp(theta[2]), b: exp(theta[3]))
+        // a and b are searched as u = log(a/b) and v = log(a + b): when every customer has the same
+        // dropout probability π = a/(a + b) the supremum lies at a + b → ∞ along one coordinate,
+        // v, which is then held at the edge while the others converge (`LogParameterSearch`).
+        let search = LogParameterSearch(names: ["r", "alpha", "a/(a+b)", "a+b"], relativeTolerance: relativeTolerance)
+        let outcome = search.maximize(from: [0, 0, 0, log(2)]) { theta in
+            let (logA, logB) = Self.logAB(u: theta[2], v: theta[3])
+            let (value, g) = data.logLikelihood(r: exp(theta[0]), alpha: exp(theta[1]), a: exp(logA), b: exp(logB))
+            // g holds ∂/∂log a and ∂/∂log b; log a = v + log σ(u), log b = v + log σ(−u).
+            let su = SpecialFunctions.logistic(theta[2]), sm = SpecialFunctions.logistic(-theta[2])
+            return (value, [g[0], g[1], g[2] * sm - g[3] * su, g[2] + g[3]])
         }
-        let theta = outcome.theta
+        let (logA, logB) = Self.logAB(u: outcome.theta[2], v: outcome.theta[3])
+        let theta = [outcome.theta[0], outcome.theta[1], logA, logB]
         var dataNotes: [String] = []
         if data.repeatCustomers == 0 {
             dataNotes.append("no customer came back: a and b are not identified, r·log(α/(α+T)) → 0")
@@ -71,9 +80,15 @@ public struct BGNBD: Sendable, Equatable {
         var unidentified: Set<String> = []
         if data.maxT == 0 { unidentified = ["r", "alpha", "a", "b"] }
         if !edges.isDisjoint(with: ["r", "alpha"]) { unidentified.formUnion(["r", "alpha"]) }
-        if !edges.isDisjoint(with: ["a", "b"]) || data.repeatCustomers == 0 { unidentified.formUnion(["a", "b"]) }
+        if !edges.isDisjoint(with: ["a/(a+b)", "a+b"]) || data.repeatCustomers == 0 { unidentified.formUnion(["a", "b"]) }
         fit.unidentified = ["r", "alpha", "a", "b"].filter(unidentified.contains)
         return fit
+    }
+
+    /// log a and log b from u = log(a/b) and v = log(a + b), without overflow.
+    static func logAB(u: Double, v: Double) -> (Double, Double) {
+        func logSigmoid(_ x: Double) -> Double { x >= 0 ? -log1p(exp(-x)) : x - log1p(exp(x)) }
+        return (v + logSigmoid(u), v + logSigmoid(-u))
     }
 
     /// Total log-likelihood of the patterns at these parameters (caller's time unit).
@@ -297,13 +312,16 @@ public struct BGNBD: Sendable, Equatable {
         ///   ∂/∂r = ψ(r + x) − ψ(r) + log α − w₃ log(α + T) − w₄ log(α + t_x)
         ///   ∂/∂α = r/α − (r + x)(w₃/(α + T) + w₄/(α + t_x))
         ///   ∂/∂a = ψ(a + b) − ψ(a + b + x) + w₄/a
-        ///   ∂/∂b = ψ(a + b) + ψ(b + x) − ψ(b) − ψ(a + b + x) − w₄/(b + x − 1).
+        ///   ∂/∂b = ψ(a + b) + ψ(b + x) − ψ(b) − ψ(a + b + x) − w₄/(b + x − 1),
+        /// where, x being an integer, log Γ(r + x) − log Γ(r) = Σⱼ<ₓ log(r + j), ψ(r + x) − ψ(r) =
+        /// Σⱼ<ₓ 1/(r + j), and likewise for the Beta functions: sums without the cancellation of
+        /// log-gamma differences at large parameters.
         func logLikelihood(r: Double, alpha: Double, a: Double, b: Double) -> (value: Double, gradient: [Double]) {
             let logAlpha = log(alpha), logA = log(a)
-            let lgR = SpecialFunctions.logGamma(r), lgB = SpecialFunctions.logGamma(b)
-            let lgAB = SpecialFunctions.logGamma(a + b)
-            let psiR = SpecialFunctions.digamma(r), psiB = SpecialFunctions.digamma(b)
-            let psiAB = SpecialFunctions.digamma(a + b)
+            // Γ(r + x)/Γ(r) and B(a, b + x)/B(a, b) for integer x as products over j < x (their logs
+            // and derivatives as running sums, the groups being in increasing x): exact where the
+            // log-gamma differences cancel, as when a, b (or r, α) grow large together.
+            var j = 0.0, sumLogR = 0.0, sumInvR = 0.0, sumLogBeta = 0.0, sumInvB = 0.0, sumInvAB = 0.0
             let logAge = ages.map { log(alpha + $0) }, invAge = ages.map { 1 / (alpha + $0) }
             let logRec = recencies.map { log(alpha + $0) }, invRec = recencies.map { 1 / (alpha + $0) }
             var value = 0.0, dr = 0.0, dAlpha = 0.0, da = 0.0, db = 0.0
@@ -327,8 +345,15 @@ public struct BGNBD: Sendable, Equatable {
             patCount.withUnsafeBufferPointer { pc in
                 for g in groupX.indices {
                     let x = groupX[g], rx = r + x, customers = groupCount[g]
-                    let constant = SpecialFunctions.logGamma(rx) - lgR + r * logAlpha
-                        + lgAB + SpecialFunctions.logGamma(b + x) - lgB - SpecialFunctions.logGamma(a + b + x)
+                    while j < x {
+                        sumLogR += log(r + j)
+                        sumInvR += 1 / (r + j)
+                        sumLogBeta -= log1p(a / (b + j))
+                        sumInvB += 1 / (b + j)
+                        sumInvAB += 1 / (a + b + j)
+                        j += 1
+                    }
+                    let constant = sumLogR + r * logAlpha + sumLogBeta
                     let c4 = logA - log(b + x - 1)
                     var sumL = 0.0, sumW4 = 0.0, sumLog = 0.0, sumInv = 0.0
                     for i in groupStart[g]..<groupStart[g + 1] {
@@ -345,12 +370,11 @@ public struct BGNBD: Sendable, Equatable {
                         sumLog += n * (w3 * la[t] + w4 * lr[u])
                         sumInv += n * (w3 * ia[t] + w4 * ir[u])
                     }
-                    let psiABX = SpecialFunctions.digamma(a + b + x)
                     value += customers * constant + sumL
-                    dr += customers * (SpecialFunctions.digamma(rx) - psiR + logAlpha) - sumLog
+                    dr += customers * (sumInvR + logAlpha) - sumLog
                     dAlpha += customers * r / alpha - rx * sumInv
-                    da += customers * (psiAB - psiABX) + sumW4 / a
-                    db += customers * (psiAB + SpecialFunctions.digamma(b + x) - psiB - psiABX) - sumW4 / (b + x - 1)
+                    da += customers * -sumInvAB + sumW4 / a
+                    db += customers * (sumInvB - sumInvAB) - sumW4 / (b + x - 1)
                 }
             }}}}}}}
             return (value, [r * dr, alpha * dAlpha, a * da, b * db])

@@ -25,16 +25,26 @@ struct LogParameterSearch {
     }
 
     /// Maximises `logLikelihood(θ)`, which returns the log-likelihood and its gradient in θ.
-    func maximize(_ logLikelihood: ([Double]) -> (value: Double, gradient: [Double])) -> Outcome {
+    func maximize(from start: [Double]? = nil, _ logLikelihood: ([Double]) -> (value: Double, gradient: [Double])) -> Outcome {
         func objective(_ theta: [Double]) -> (value: Double, gradient: [Double]) {
             let ll = logLikelihood(theta)
             return (-ll.value, ll.gradient.map { -$0 })
         }
-        let start = [Double](repeating: 0, count: names.count)
-        let qn = QuasiNewton(relativeTolerance: relativeTolerance, box: bound).minimize(from: start, objective)
+        let start = start ?? [Double](repeating: 0, count: names.count)
+        let quasiNewton = QuasiNewton(relativeTolerance: relativeTolerance, box: bound)
+        let qn = quasiNewton.minimize(from: start, objective)
         var outcome = Outcome(theta: qn.point, value: qn.value, converged: qn.converged, atEdge: false,
                               iterations: qn.iterations, evaluations: qn.evaluations, method: "quasi-newton", notes: [])
-        if !qn.converged {
+        if !qn.converged, let pinned = pinnedAtEdge(from: qn, quasiNewton, objective) {
+            // The supremum is at infinity along some coordinates (b → ∞ with a/(a + b) fixed: one
+            // dropout probability for all): those are held at the edge and the rest converge.
+            outcome.theta = pinned.result.point
+            outcome.value = pinned.result.value
+            outcome.converged = true
+            outcome.iterations += pinned.result.iterations
+            outcome.evaluations += pinned.result.evaluations
+            outcome.method = "quasi-newton (\(qn.stop.rawValue)), then quasi-newton with \(pinned.names.joined(separator: ", ")) held at the edge"
+        } else if !qn.converged {
             let nm = NelderMead(relativeTolerance: relativeTolerance, box: bound)
                 .minimize(from: qn.point) { objective($0).value }
             outcome.method = "quasi-newton (\(qn.stop.rawValue)), then nelder-mead"
@@ -53,5 +63,45 @@ struct LogParameterSearch {
             outcome.notes.append("\(name) ran to the edge of the search box (\(v < 0 ? "→ 0" : "→ ∞"))")
         }
         return outcome
+    }
+
+    /// When the search stopped with coordinates at the edge of the box: BFGS again on the other
+    /// coordinates with those held at the edge (and any that then reach it too), as long as each
+    /// round converges and is no worse. nil when nothing is at the edge, or that does not converge;
+    /// the simplex then takes over.
+    func pinnedAtEdge(from qn: QuasiNewton.Result, _ quasiNewton: QuasiNewton,
+                      _ objective: ([Double]) -> (value: Double, gradient: [Double])) -> (result: QuasiNewton.Result, names: [String])? {
+        var point = qn.point, value = qn.value
+        var fixed = [Bool](repeating: false, count: point.count)
+        var evaluations = 0, iterations = 0
+        for _ in 0..<point.count {
+            let edge = point.indices.filter { !fixed[$0] && abs(point[$0]) >= bound - 0.5 }
+            if edge.isEmpty { return nil }
+            for i in edge { fixed[i] = true; point[i] = point[i] > 0 ? bound : -bound }
+            let free = point.indices.filter { !fixed[$0] }
+            if free.isEmpty { return nil }
+            let base = point
+            func full(_ y: [Double]) -> [Double] {
+                var x = base
+                for (k, i) in free.enumerated() { x[i] = y[k] }
+                return x
+            }
+            let r = quasiNewton.minimize(from: free.map { point[$0] }) { y in
+                let (v, g) = objective(full(y))
+                return (v, free.map { g[$0] })
+            }
+            evaluations += r.evaluations
+            iterations += r.iterations
+            point = full(r.point)
+            if r.converged {
+                guard r.value <= value + relativeTolerance * abs(value) else { return nil }
+                let g = objective(point).gradient
+                return (QuasiNewton.Result(point: point, value: r.value, gradient: g, stop: .converged, iterations: iterations,
+                                           evaluations: evaluations), names.indices.filter { fixed[$0] }.map { names[$0] })
+            }
+            if r.stop != .boundary { return nil }
+            value = min(value, r.value)
+        }
+        return nil
     }
 }
