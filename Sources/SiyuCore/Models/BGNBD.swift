@@ -125,7 +125,7 @@ public struct BGNBD: Sendable, Equatable {
     ///   = (a + b + x − 1)/(a − 1) · [1 − ((α + T)/(α + T + t))^(r + x) ₂F₁(r + x, b + x; a + b + x − 1; z)],
     /// z = t/(α + T + t).
     ///
-    /// - z ≤ 0.5 (t shorter than α + T, the usual case) and r ≤ a + b + 9: the Euler-transformed
+    /// - z ≤ 0.5 (t shorter than α + T, the usual case), r ≤ a + b + 9 and a·z ≤ 1,000: the Euler-transformed
     ///   series of `expectedIfAliveEulerSeries`, which has no singularity at a = 1 or at
     ///   a + b + x − 1 = 0 and no cancellation for small t.
     /// - Otherwise the formula above with `Hypergeometric` (which switches to the 1 − z
@@ -138,7 +138,9 @@ public struct BGNBD: Sendable, Equatable {
         guard t > 0 else { return 0 }
         let xd = Double(max(x, 0))
         let z = t / (alpha + T + t)
-        if z <= 0.5, r - (a + b - 1) <= 10, let e = expectedIfAliveEulerSeries(xd, z: z, logW: -log1p(t / (alpha + T))) {
+        // The Euler series' terms grow until n ≈ a·z before they fall: with a large (a, b → ∞
+        // together, one dropout probability for all) the plain series below converges at once instead.
+        if z <= 0.5, r - (a + b - 1) <= 10, a * z <= 1_000, let e = expectedIfAliveEulerSeries(xd, z: z, logW: -log1p(t / (alpha + T))) {
             return clampExpectation(e, t, xd, T)
         }
         let band = 1e-4

@@ -130,8 +130,10 @@ final class CustomerModels {
         let calPatterns = cal.map { BGNBD.Pattern(frequency: Int($0.key.x), recency: Double($0.key.recency), T: Double($0.key.T), count: $0.value.n) }
         if !calPatterns.isEmpty { jobs.append(.bgnbd(calPatterns)) }
 
+        let grouped = Date()
         let cache = try FitCache(db)
         let results = try cache.fits(jobs)
+        let fittedAt = Date()
         reused = cache.reused
         fitted = cache.fitted
         for (k, g) in groups.enumerated() {
@@ -160,7 +162,9 @@ final class CustomerModels {
         logger.info("customer models", metadata: ["segments": "\(segments.map(\.name).joined(separator: ","))",
                                                   "fitted": "\(fitted)", "reused": "\(reused)",
                                                   "read_seconds": "\(String(format: "%.2f", loaded.timeIntervalSince(started)))",
-                                                  "fit_seconds": "\(String(format: "%.2f", Date().timeIntervalSince(loaded)))"])
+                                                  "group_seconds": "\(String(format: "%.2f", grouped.timeIntervalSince(loaded)))",
+                                                  "fit_seconds": "\(String(format: "%.2f", fittedAt.timeIntervalSince(grouped)))",
+                                                  "check_seconds": "\(String(format: "%.2f", Date().timeIntervalSince(fittedAt)))"])
         try context.wh.setMeta("model_status", Self.status(segments, calibration: calibration, calibrationDay: calibrationDay, horizon: horizon))
     }
 

@@ -37,6 +37,7 @@ struct CustomerPredictions: Output {
             """)
         guard let context else { return 0 }
         let models = try CustomerModels.of(context)
+        let started = Date()
         let bg = models.all.bgnbd.parameters
         let ggFit = models.all.gammaGamma
         let gg: GammaGamma? = ggFit.customers > 0 ? ggFit.parameters : nil
@@ -72,6 +73,8 @@ struct CustomerPredictions: Output {
         }
         st.reset()
         try rollup.store(db, context: context)
+        wh.logger.info("customer predictions", metadata: ["customers": "\(rows)", "patterns": "\(byPattern.count)",
+                                                          "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))"])
         return rows
     }
 
