@@ -36,6 +36,7 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import re
 import os
 import platform
 import shutil
@@ -350,6 +351,15 @@ def report_md(res: dict) -> str:
                      ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) + "; nightly " +
                      ", ".join(f"{k} {v:.1f}" for k, v in res["runs"].get("siyu_nightly", {}).get("stages", {}).items()))
         lines.append("")
+    for key, label in (("siyu_full", "full rebuild"), ("siyu_nightly", "nightly increment")):
+        m = res["runs"].get(key, {}).get("models")
+        if m:
+            lines.append(f"customer models, {label}: {m.get('fits_fitted', 0):.0f} fits made and {m.get('fits_reused', 0):.0f} reused "
+                         f"in {m.get('fits_fit_seconds', 0):.2f} s (reading the summary {m.get('fits_read_seconds', 0):.2f} s, "
+                         f"prediction_check {m.get('fits_check_seconds', 0):.2f} s); predictions for "
+                         f"{m.get('predictions_customers', 0):,.0f} customers ({m.get('predictions_patterns', 0):,.0f} distinct histories) "
+                         f"in {m.get('predictions_seconds', 0):.2f} s")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -360,6 +370,23 @@ def summarize(samples: list) -> dict:
     med["samples"] = [{k: r[k] for k in ("seconds", "peak_rss_mb", "user_seconds", "sys_seconds")} for r in samples]
     med["min_seconds"], med["max_seconds"] = order[0]["seconds"], order[-1]["seconds"]
     return med
+
+
+def models_of(log_path: str) -> dict:
+    """The customer models' timings from a run's log ("customer models" and "customer
+    predictions" lines: fits made and reused, seconds to read, fit, check and predict)."""
+    out = {}
+    try:
+        with open(log_path, errors="replace") as f:
+            for line in f:
+                if "customer models" in line or "customer predictions" in line:
+                    kind = "fits" if "customer models" in line else "predictions"
+                    for k, v in re.findall(r"(\w+)=([0-9.]+)", line):
+                        if k in ("fitted", "reused", "customers", "patterns") or k.endswith("seconds"):
+                            out[f"{kind}_{k}"] = float(v)
+    except OSError:
+        pass
+    return out
 
 
 def stages_of(out_dir: str) -> dict:
@@ -414,6 +441,8 @@ def main(argv=None) -> int:
         r["order_lines"] = n_lines
         if out_dir and key.startswith("siyu"):
             r["stages"] = stages_of(out_dir)
+        if log_path and key.startswith("siyu"):
+            r["models"] = models_of(log_path)
         samples.setdefault(key, []).append(r)
         log(f"  {r['seconds']:.1f} s, {r['peak_rss_mb']:.0f} MB")
 
