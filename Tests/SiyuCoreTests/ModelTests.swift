@@ -529,6 +529,43 @@ final class ModelTests: XCTestCase {
         XCTAssertEqual(p.b, truth.b, accuracy: 0.3 * truth.b)
     }
 
+    /// Every customer with the same dropout probability (p = 0.15: a, b → ∞ with a/(a + b) = 0.15),
+    /// at daily grain, as the sample and generated shops are: the supremum is at a + b = ∞. BFGS
+    /// holds log(a + b) at the edge and converges on the rest in a few dozen evaluations (the
+    /// simplex took thousands); r and α are estimates, a and b are reported as not identified, and
+    /// going further along the ridge gains nothing.
+    func testHomogeneousDropoutConvergesWithABAtTheEdge() throws {
+        let truth = BGNBD(r: 0.5, alpha: 20, a: 0.15e9, b: 0.85e9)
+        var atEdge = 0
+        // With the truth on the boundary the estimate lands there in about half the samples, and
+        // at a large finite a + b in the others: both must converge quickly and agree on π.
+        for seed in UInt64(1)...6 {
+            var rng = SplitMix64(seed: seed)
+            let customers = (0..<10_000).map { _ in Self.simulateCustomer(truth, T: 30 + 335 * rng.nextUnit(), rng: &rng, days: true) }
+            let fit = try BGNBD.fit(customers)
+            let p = fit.parameters, pi = p.a / (p.a + p.b)
+            print("homogeneous dropout seed \(seed) → \(p) π \(pi) \(fit.method) evaluations \(fit.evaluations)")
+            XCTAssertTrue(fit.converged)
+            XCTAssertLessThan(fit.evaluations, 200)
+            XCTAssertEqual(p.r, truth.r, accuracy: 0.15 * truth.r)
+            XCTAssertEqual(pi, 0.15, accuracy: 0.04)
+            guard fit.degenerate else { XCTAssertEqual(fit.unidentified, []); continue }
+            atEdge += 1
+            XCTAssertEqual(fit.unidentified, ["a", "b"])
+            XCTAssertTrue(fit.method.hasSuffix("then quasi-newton with a+b held at the edge"), fit.method)
+            XCTAssertGreaterThan(p.a + p.b, 1e5)
+            // Further along the ridge (a + b × 1000, same ratio) is no better, beyond the last digits.
+            let further = try BGNBD(r: p.r, alpha: p.alpha, a: p.a * 1000, b: p.b * 1000).logLikelihood(customers)
+            XCTAssertLessThan(further - fit.logLikelihood, 1e-6 * abs(fit.logLikelihood))
+            // The predictions are the limit's: E[Y(t) | alive] → (1/π)(1 − ((α + T)/(α + T + π t))^(r + x)).
+            for (x, T) in [(0, 100.0), (3, 200.0), (12, 300.0)] {
+                let limit = (1 / pi) * (1 - pow((p.alpha + T) / (p.alpha + T + pi * 90), p.r + Double(x)))
+                XCTAssertEqual(p.expectedPurchasesIfAlive(inNext: 90, frequency: x, T: T), limit, accuracy: 1e-4 * limit)
+            }
+        }
+        XCTAssertGreaterThan(atEdge, 0, "some sample has its maximum at a + b = ∞")
+    }
+
     /// One BG/NBD customer observed for T after their first purchase at 0; `days` floors purchase
     /// times to whole days and counts one purchase per day (siyu's daily grain).
     static func simulateCustomer(_ m: BGNBD, T: Double, rng: inout SplitMix64, days: Bool) -> BGNBD.Pattern {
