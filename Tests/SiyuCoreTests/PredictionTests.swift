@@ -193,8 +193,9 @@ final class PredictionTests: XCTestCase {
         for item in ["sample-data", "pipelines"] {
             try FileManager.default.copyItem(at: TestSupport.packageRoot.appendingPathComponent(item), to: work.appendingPathComponent(item))
         }
-        var text = try TestSupport.read(work.appendingPathComponent("pipelines/sample.toml"))
-        text += "\n[predictions]\nsegment_min_customers = 180\n"
+        let sample = try TestSupport.read(work.appendingPathComponent("pipelines/sample.toml"))
+        let text = sample.replacingOccurrences(of: "segment_min_customers = 500", with: "segment_min_customers = 180")
+        XCTAssertNotEqual(text, sample)
         try Data(text.utf8).write(to: work.appendingPathComponent("pipelines/seg.toml"))
         let r = try TestSupport.siyu(["run", "--pipeline", "pipelines/seg.toml", "--warehouse", "w.sqlite", "--output", "out"], cwd: work)
         XCTAssertTrue(r.status == 0 || r.status == 2, r.stderr)
