@@ -12,11 +12,7 @@ final class PredictionTests: XCTestCase {
     override func setUpWithError() throws { dir = try TestSupport.tempDir("predictions") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func write(_ rel: String, _ text: String) throws {
-        let u = dir.appendingPathComponent(rel)
-        try FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: u)
-    }
+    func write(_ rel: String, _ text: String) throws { try TestSupport.write(dir, rel, text) }
 
     static func pipeline(_ predictions: String = "") -> String {
         """

@@ -9,11 +9,7 @@ final class RobustnessTests: XCTestCase {
     override func setUpWithError() throws { dir = try TestSupport.tempDir("robust") }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
 
-    func write(_ rel: String, _ text: String) throws {
-        let u = dir.appendingPathComponent(rel)
-        try FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: u)
-    }
+    func write(_ rel: String, _ text: String) throws { try TestSupport.write(dir, rel, text) }
 
     func writeBytes(_ rel: String, _ bytes: [UInt8]) throws {
         let u = dir.appendingPathComponent(rel)

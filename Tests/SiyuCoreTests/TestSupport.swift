@@ -52,6 +52,13 @@ enum TestSupport {
 
     static func read(_ url: URL) throws -> String { try String(contentsOf: url, encoding: .utf8) }
 
+    /// Writes `text` (UTF-8) to `rel` under `dir`, making the folders on the way.
+    static func write(_ dir: URL, _ rel: String, _ text: String) throws {
+        let u = dir.appendingPathComponent(rel)
+        try FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: u)
+    }
+
     /// The text an output file holds: the file itself, or for report.xlsx the text of every cell
     /// (inline and shared strings, numbers), so that a test looking for leaked personal data reads
     /// the workbook too.
