@@ -26,7 +26,8 @@ struct ModelNotes {
     }
 
     /// The warnings of one fit (HTML, `p.warn` each): what makes its numbers untrustworthy.
-    func warnings(model: String, segment: String) -> String {
+    /// `few`: include the warning about too few customers (the model fit section gathers those in one).
+    func warnings(model: String, segment: String, few: Bool = true) -> String {
         let w = ctx.words
         guard let f = facts?.fit(model, segment) else { return "" }
         let who = "\(modelName(model))（\(segmentName(f.segment))）", whoEn = "\(modelName(model)) (\(segmentName(f.segment)))"
@@ -47,7 +48,7 @@ struct ModelNotes {
             out += HTML.warn(esc(w("\(who)：q = \(SignificantDigits.format(q)) ≤ 1，模型中总体平均单日金额为无穷大（通常是少数金额极大的客户造成的）：只买过一次的客户没有预期单日金额，其他客户的也不可信。请检查 customer_summary 中 monetary_value 的极端值。",
                                    "\(whoEn): q = \(SignificantDigits.format(q)) ≤ 1, so the model's mean value per purchase day is infinite (usually a few customers with huge amounts): one-time buyers get no expected value and the others' are not to be trusted. Look for extreme monetary_value in customer_summary.")))
         }
-        if f.customers < PredictionFacts.fewCustomers {
+        if few && f.customers < PredictionFacts.fewCustomers {
             out += HTML.warn(esc(w("\(who)只基于 \(Show.count(f.customers)) 位\(model == "gamma_gamma" ? "复购" : "")客户（少于 \(PredictionFacts.fewCustomers) 位）：参数的不确定性大，预测宜用来排序，不要当作数量。",
                                    "\(whoEn) rests on only \(Show.count(f.customers)) \(model == "gamma_gamma" ? "repeat " : "")customers (fewer than \(PredictionFacts.fewCustomers)): its parameters are uncertain; use the predictions to rank, not as amounts.")))
         }
@@ -199,10 +200,18 @@ struct ModelFitSection {
             s += esc(w("。", "."))
         }
         var answer = HTML.p(s)
-        for f in fits { answer += notes.warnings(model: f.model, segment: f.segment) }
+        for f in fits { answer += notes.warnings(model: f.model, segment: f.segment, few: false) }
+        let few = fits.compactMap { f -> String? in
+            guard let st = notes.facts?.fit(f.model, f.segment), st.customers > 0, st.customers < PredictionFacts.fewCustomers else { return nil }
+            return w("\(notes.modelName(f.model))（\(notes.segmentName(f.segment))）\(Show.count(st.customers)) 位", "\(notes.modelName(f.model)) (\(notes.segmentName(f.segment))) \(Show.count(st.customers))")
+        }
+        if !few.isEmpty {
+            answer += HTML.warn(esc(w("客户少于 \(PredictionFacts.fewCustomers) 位的拟合：\(few.joined(separator: "、"))（Gamma-Gamma 只计复购客户）。它们的参数不确定性大：预测宜用来排序，不要当作数量。",
+                                      "Fits on fewer than \(PredictionFacts.fewCustomers) customers: \(few.joined(separator: ", ")) (Gamma-Gamma counts repeat customers only). Their parameters are uncertain: use their predictions to rank, not as amounts.")))
+        }
         let open = fits.compactMap { f -> String? in
             guard let st = notes.facts?.fit(f.model, f.segment), st.customers > 0, !st.unidentified.isEmpty else { return nil }
-            return "\(notes.modelName(f.model))（\(notes.segmentName(f.segment))）" + st.unidentified.map { Self.symbol[$0] ?? $0 }.joined(separator: w("、", ", "))
+            return w("\(notes.modelName(f.model))（\(notes.segmentName(f.segment))）", "\(notes.modelName(f.model)) (\(notes.segmentName(f.segment))) ") + st.unidentified.map { Self.symbol[$0] ?? $0 }.joined(separator: w("、", ", "))
         }
         if !open.isEmpty {
             answer += HTML.p(esc(w("数据没有确定、因而留空的参数：\(open.joined(separator: "；"))。这不是错误：含义见下方“参数的含义”。",
@@ -232,7 +241,7 @@ struct ModelFitSection {
             }
             let found = Set(segments.flatMap { notes.facts?.fit(m, $0)?.unidentified ?? [] })
             guard !segments.isEmpty, let text = notes.unidentified(m, ps.filter(found.contains)) else { return nil }
-            return segments == ["all"] ? text : w("在 \(segments.map(notes.segmentName).joined(separator: "、")) 中：", "In \(segments.map(notes.segmentName).joined(separator: ", ")): ") + text
+            return segments == ["all"] ? text : w("\(segments.map(notes.segmentName).joined(separator: "、"))：", "For \(segments.map(notes.segmentName).joined(separator: ", ")): ") + text
         }
         var h = "<dl class=\"params\">"
         func item(_ term: String, _ text: String) { h += "<dt>\(esc(term))</dt><dd>\(esc(text))</dd>" }
