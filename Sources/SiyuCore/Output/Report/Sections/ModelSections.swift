@@ -286,13 +286,14 @@ struct ModelFitSection {
         columns += names.map { .init(Self.symbol[$0] ?? $0) } + [.init(w("对数似然", "log-likelihood")), .init(w("状态", "status"), numeric: false)]
         let rows = segments.map { seg -> [SmallTable.Item] in
             let recs = t.records.filter { $0["model"] == model && $0["segment"] == seg }
+            let n = recs.first?.int("customers") ?? 0
             func cell(_ p: String) -> SmallTable.Item {
                 let v = recs.first { $0["parameter"] == p }?["value"] ?? ""
+                if n == 0 { return .init("—") }
                 return v.isEmpty ? .init(w("未估计", "not estimated"), tip: w("数据没有确定这个参数（见上方说明）", "the data does not pin this parameter down (see above)"), cls: "na") : .init(Show.decimal(v))
             }
             var status: [String] = []
             let st = notes.facts?.fit(model, seg)
-            let n = recs.first?.int("customers") ?? 0
             if n == 0 { status.append(w("无客户", "no customers")) } else if let st {
                 status.append(st.converged ? w("已收敛", "converged") : w("未收敛", "not converged"))
                 if !st.unidentified.isEmpty { status.append(w("部分参数未估计", "some not estimated")) }
