@@ -206,7 +206,7 @@ struct ColumnChart {
         let bottom = xTitle == nil ? 26.0 : 42.0
         let pw = width - left - right, ph = height - top - bottom
         let n = max(labels.count, 1), k = max(series.count, 1)
-        let slot = pw / Double(n), group = slot * (k == 1 ? 0.72 : 0.8), bw = max(1.5, group / Double(k))
+        let slot = pw / Double(n), group = min(slot * (k == 1 ? 0.72 : 0.8), 56 * Double(k)), bw = max(1.5, group / Double(k))
         let maxV = max(series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0, 1e-9)
         let ticks = Chart.ticks(maxV)
         let topV = ticks.last ?? maxV

@@ -59,8 +59,10 @@ struct ModelNotes {
     func historyWarning() -> String {
         let w = ctx.words
         guard let facts, let days = facts.historyDays(asOf: ctx.asOf, period: ctx.period), days < 2 * facts.horizon else { return "" }
-        return HTML.warn(esc(w("数据只覆盖约 \(days) 天，不到预测期（\(facts.horizon) 天）的两倍：模型见过的复购太少，预测尤其不可靠；预测检验的校准期只有约 \(max(days - facts.horizon, 0)) 天。",
-                               "The data covers about \(days) days, less than twice the horizon (\(facts.horizon) days): the models have seen few repeat purchases and the predictions are especially unreliable; the prediction check's calibration period is only about \(max(days - facts.horizon, 0)) days.")))
+        let calibration = days > facts.horizon ? w("预测检验的校准期只有约 \(days - facts.horizon) 天。", "the prediction check's calibration period is only about \(days - facts.horizon) days.")
+            : w("数据还不到一个预测期，做不了预测检验。", "the data is shorter than one horizon, too short for the prediction check.")
+        return HTML.warn(esc(w("数据只覆盖约 \(days) 天，不到预测期（\(facts.horizon) 天）的两倍：模型见过的复购太少，预测尤其不可靠；",
+                               "The data covers about \(days) days, less than twice the horizon (\(facts.horizon) days): the models have seen few repeat purchases and the predictions are especially unreliable; ") + calibration))
     }
 
     /// What it means that a fit's parameters were not estimated (nil: all were).
@@ -115,7 +117,8 @@ struct PredictionCheckSection {
         let n = rows.reduce(0) { $0 + $1.int("customers") }
         let predicted = rows.reduce(0.0) { $0 + Double($1.int("customers")) * (Double($1["predicted_mean"]) ?? 0) }
         let actual = rows.reduce(0.0) { $0 + Double($1.int("customers")) * (Double($1["actual_mean"]) ?? 0) }.rounded()
-        let date = notes.facts?.calibrationDate
+        // The calibration date: the calibration fit's, else as-of − horizon (no customer by then, no fit).
+        let date = notes.facts?.calibrationDate ?? CivilDate.parseDay(ctx.asOf).map { CivilDate.iso($0 - h) }
         var answer = "", body = ""
         if n == 0 {
             answer = HTML.p(esc(w("截止日前移 \(h) 天\(date.map { "（\($0)）" } ?? "")时还没有客户：数据不够长，无法检验预测。", "No customer had been acquired \(h) days before the as-of date\(date.map { " (\($0))" } ?? ""): the data is too short to check the predictions.")))
