@@ -10,7 +10,9 @@ For each report folder given (index.html and the files beside it):
 - a table sorts; every aggregate row is on the page; the CSV and workbook links resolve;
 - at 400 px nothing is wider than the screen (wide parts scroll in their own box) and no bar
   label is cut;
-- printed (A4): every section unfolded, no scroll box, the PDF's pages are A4.
+- printed (A4): every section unfolded, no scroll box, the PDF's pages are A4;
+- the customer models' sections: the calibration chart's bars, the p_alive bars adding up to
+  customer_predictions.csv, parameters not estimated shown as such, no customer row on the page.
 Screenshots at 1400 px and 400 px and the PDF go to --out (build/browser/).
 
     python3 Tests/browser/test_report.py --out build/browser NAME=DIR [NAME=DIR …]
@@ -153,6 +155,8 @@ def test_report(d, name, folder, out):
             if pressed:
                 click(d, pressed[0])
 
+    test_predictions(d, name, folder)
+
     # The heat map: the measure switch changes the cells; periods in progress are hatched.
     cells = lambda: d.execute_script("return Array.from(document.querySelectorAll('section#cohort [data-v]:not([hidden]) table.heat td[data-x]')).map(t => t.className + '|' + t.textContent).join(',')")
     before = cells()
@@ -241,6 +245,67 @@ def test_report(d, name, folder, out):
     pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
     logs(d, name, page)
     print(f"{name}: {pages} A4 pages, {time.time() - t0:.1f} s", flush=True)
+
+
+def read_csv(folder, output):
+    with open(os.path.join(folder, f"{output}.csv"), encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_predictions(d, name, folder):
+    """The customer models' sections ([predictions] enabled): each answers first; the calibration
+    chart has a predicted and an actual bar per calibration frequency with customers; the p_alive
+    bars count every customer of customer_predictions.csv once (one-time buyers on their own bar);
+    parameters the data did not estimate read as such; no customer row is on the page."""
+    enabled = os.path.exists(os.path.join(folder, "model_fit.csv"))
+    for sid in ("predictions", "predcheck", "modelfit"):
+        secs = d.find_elements(By.CSS_SELECTOR, f"section#{sid}")
+        check(len(secs) == (1 if enabled else 0), f"{name}: section {sid} is on the page exactly when the models are enabled")
+        if not secs:
+            continue
+        sec = secs[0]
+        answer = [a for a in sec.find_elements(By.CSS_SELECTOR, ".answer p.lead") if a.is_displayed()]
+        check(answer and len(visible_text(d, answer[0])) > 20, f"{name}/{sid}: a sentence answers the section's question")
+        check(len(d.execute_script("return arguments[0].innerHTML", sec)) < 200_000, f"{name}/{sid}: the section stays light (aggregates only)")
+        check(not d.execute_script("return Array.from(arguments[0].querySelectorAll('th')).some(t => t.textContent.includes('customer_key'))", sec),
+              f"{name}/{sid}: no per-customer table")
+    if not enabled:
+        return
+
+    # The calibration chart: two bars per calibration frequency that has customers, drawn and sized.
+    rows = read_csv(folder, "prediction_check")
+    with_customers = [r for r in rows if int(r["customers"]) > 0]
+    sec = d.find_element(By.CSS_SELECTOR, "section#predcheck")
+    for cls in ("s-pred", "s-act"):
+        n = d.execute_script(f"return arguments[0].querySelectorAll('svg.chart rect.{cls}').length", sec)
+        check(n == len(with_customers), f"{name}/predcheck: {n} {cls} bars for {len(with_customers)} frequencies with customers")
+    tallest = d.execute_script("return Math.max(...Array.from(arguments[0].querySelectorAll('svg.chart rect.s-act, svg.chart rect.s-pred')).map(r => r.getBoundingClientRect().height))", sec)
+    check(tallest > 50, f"{name}/predcheck: the bars are drawn ({tallest:.0f} px at most)")
+    groups = sec.find_elements(By.CSS_SELECTOR, "svg.chart g.cgrp")
+    check(len(groups) == len(rows), f"{name}/predcheck: a hover target per frequency ({len(groups)} for {len(rows)} rows)")
+    if groups:
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", groups[1])
+        time.sleep(0.3)   # the scroll's event hides the tip: let it pass first
+        ActionChains(d).move_to_element(groups[1]).move_by_offset(2, 0).perform()
+        tip = d.find_element(By.ID, "tip")
+        check(tip.is_displayed() and re.search(r"\d\.\d\d", tip.text), f"{name}/predcheck: hovering a frequency shows its numbers ({tip.text!r})")
+    shown = d.execute_script("return arguments[0].querySelectorAll('table.data tbody tr').length", sec)
+    check(shown == len(rows), f"{name}/predcheck: every row of prediction_check.csv in the table ({shown} of {len(rows)})")
+
+    # The p_alive bars: ten deciles and the one-time buyers, adding up to every customer.
+    customers = len(read_csv(folder, "customer_predictions"))
+    sec = d.find_element(By.CSS_SELECTOR, "section#predictions")
+    deciles = sec.find_elements(By.CSS_SELECTOR, ".bar-row.b-alive")
+    once = sec.find_elements(By.CSS_SELECTOR, ".bar-row.b-once")
+    check(len(deciles) == 10 and len(once) <= 1, f"{name}/predictions: ten p_alive bars and one for one-time buyers ({len(deciles)}, {len(once)})")
+    total = sum(int(r.find_element(By.CSS_SELECTOR, ".bar-val").text.replace(",", "")) for r in deciles + once)
+    check(total == customers, f"{name}/predictions: the p_alive bars count {total} customers, customer_predictions.csv has {customers}")
+    check(d.execute_script("return arguments[0].querySelectorAll('svg.chart rect.s-val').length", sec) > 0, f"{name}/predictions: the cohorts' value chart is drawn")
+
+    # Parameters the data did not estimate read as such, in the parameter table.
+    empty = [r for r in read_csv(folder, "model_fit") if r["value"] == "" and r["customers"] != "0"]
+    na = d.execute_script("return document.querySelectorAll('section#modelfit table.data td.na').length")
+    check(na == len(empty), f"{name}/modelfit: {na} cells read 'not estimated' for {len(empty)} empty values of model_fit.csv")
 
 
 def test_partial(d, name, folder):

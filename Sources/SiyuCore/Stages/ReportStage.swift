@@ -83,7 +83,11 @@ public struct ReportStage {
         }
         let statusCounts = try wh.db.prepare("SELECT platform, status, sum(orders) FROM stg_order_counts GROUP BY platform, status ORDER BY platform, status")
             .rows { ($0.text(0), $0.text(1), $0.int(2)) }
-        let html = HTMLReport.render(tables: tables, context: ReportContext(pipeline: pipeline, asOf: asOf, statusCounts: statusCounts, customers: customers))
+        // The customer models: what customer_predictions adds up to, and how the fits went.
+        let predictions = pipeline.predictions.enabled
+            ? try PredictionFacts.load(wh.db, settings: pipeline.predictions, statusJSON: try wh.meta("model_status")) : nil
+        let html = HTMLReport.render(tables: tables, context: ReportContext(pipeline: pipeline, asOf: asOf, statusCounts: statusCounts,
+                                                                            customers: customers, predictions: predictions))
         finished.append((try CSVWriter.writeTemporary(html, for: "\(dir)/index.html"), "\(dir)/index.html"))
         try wh.recordStage("report", runID: runID, started: started, rowsIn: report.rowsIn, rowsOut: report.rowsOut, detail: outputDirectory)
         report.seconds = Date().timeIntervalSince(started)

@@ -8,6 +8,14 @@ enum Chart {
         return r == r.rounded() ? String(Int(r)) : String(r)
     }
 
+    /// A number with at most two decimals and no trailing zeros ("0.25", "1", "1.5"): a tick label.
+    static func plain(_ v: Double) -> String {
+        var s = String(format: "%.2f", v)
+        while s.hasSuffix("0") { s.removeLast() }
+        if s.hasSuffix(".") { s.removeLast() }
+        return s == "-0" ? "0" : s
+    }
+
     /// Tick values for 0…max: 4–6 round steps.
     static func ticks(_ maxValue: Double) -> [Double] {
         guard maxValue > 0 else { return [0, 1] }
@@ -162,6 +170,78 @@ struct PeriodChart {
             s += "</g>"
         }
         s += Chart.xLabels(labels, plotWidth: pw, baseline: height - 10, x: cx)
+        return s + "</svg>"
+    }
+}
+
+/// Vertical bars per category, one or a few series side by side, on a number axis that starts at
+/// 0: prediction_check's predicted against actual per calibration frequency, the cohorts' predicted
+/// value. Each category is one hover target naming all its values; the values are also printed
+/// above the bars when they fit (not on a phone: the table under the chart has them).
+struct ColumnChart {
+    struct Series {
+        var name: String
+        var cls: String
+        var values: [Double?]
+        /// The values as printed above the bars (nil: none printed).
+        var texts: [String]? = nil
+    }
+    var labels: [String]
+    var series: [Series]
+    /// Hover text per category.
+    var tips: [String]
+    var aria: String
+    /// Tick labels of the value axis.
+    var axis: (Double) -> String
+    /// The labels are periods: shortened like the other charts' ("03" where the year repeats).
+    var periods = false
+    /// Categories drawn pale (too few customers to read much into).
+    var faint: Set<Int> = []
+    /// What the categories are, under their labels.
+    var xTitle: String? = nil
+    var width = 520.0, height = 230.0
+
+    func render() -> String {
+        let left = 50.0, right = 10.0, top = 16.0
+        let bottom = xTitle == nil ? 26.0 : 42.0
+        let pw = width - left - right, ph = height - top - bottom
+        let n = max(labels.count, 1), k = max(series.count, 1)
+        let slot = pw / Double(n), group = min(slot * (k == 1 ? 0.72 : 0.8), 56 * Double(k)), bw = max(1.5, group / Double(k))
+        let maxV = max(series.flatMap { $0.values.compactMap { $0 } }.max() ?? 0, 1e-9)
+        let ticks = Chart.ticks(maxV)
+        let topV = ticks.last ?? maxV
+        func y(_ v: Double) -> Double { top + ph * (1 - v / topV) }
+        let baseline = top + ph
+        var s = "<svg class=\"chart cols\" role=\"img\" aria-label=\"\(esc(aria))\" viewBox=\"0 0 \(Chart.num(width)) \(Chart.num(height))\" xmlns=\"http://www.w3.org/2000/svg\">"
+        s += Chart.grid(ticks, left: left, width: pw, y: y, label: axis)
+        // Values above the bars only where every one fits its bar (about 6 units a character).
+        let printable = series.allSatisfy { se in (se.texts ?? []).allSatisfy { Double($0.count) * 6 <= max(bw, slot / Double(k)) } }
+        for i in 0..<labels.count {
+            let x0 = left + slot * Double(i)
+            s += "<g class=\"cgrp\(faint.contains(i) ? " small" : "")\" data-tip=\"\(esc(i < tips.count ? tips[i] : labels[i]))\">"
+            s += "<rect class=\"hit\" x=\"\(Chart.num(x0))\" y=\"\(Chart.num(top))\" width=\"\(Chart.num(slot))\" height=\"\(Chart.num(ph))\"/>"
+            for (j, se) in series.enumerated() {
+                guard i < se.values.count, let v = se.values[i] else { continue }
+                let x = x0 + (slot - group) / 2 + bw * Double(j)
+                let h = max(0, baseline - y(v))
+                s += "<rect class=\"\(esc(se.cls))\" x=\"\(Chart.num(x))\" y=\"\(Chart.num(baseline - h))\" width=\"\(Chart.num(bw))\" height=\"\(Chart.num(h))\"/>"
+                if printable, let texts = se.texts, i < texts.count, !texts[i].isEmpty {
+                    s += "<text class=\"val\" x=\"\(Chart.num(x + bw / 2))\" y=\"\(Chart.num(baseline - h - 3))\" text-anchor=\"middle\">\(esc(texts[i]))</text>"
+                }
+            }
+            s += "</g>"
+        }
+        s += "<line class=\"base\" x1=\"\(Chart.num(left))\" x2=\"\(Chart.num(left + pw))\" y1=\"\(Chart.num(baseline))\" y2=\"\(Chart.num(baseline))\"/>"
+        func cx(_ i: Int) -> Double { left + slot * (Double(i) + 0.5) }
+        if periods {
+            s += Chart.xLabels(labels, plotWidth: pw, baseline: baseline + 16, x: cx)
+        } else {
+            let stride = Chart.labelStride(count: n, plotWidth: pw, gap: Double(labels.map(\.count).max() ?? 1) * 7 + 6)
+            for (i, l) in labels.enumerated() where i % stride == 0 {
+                s += "<text class=\"ax\" x=\"\(Chart.num(cx(i)))\" y=\"\(Chart.num(baseline + 16))\" text-anchor=\"middle\">\(esc(l))</text>"
+            }
+        }
+        if let xTitle { s += "<text class=\"ax\" x=\"\(Chart.num(left + pw / 2))\" y=\"\(Chart.num(height - 6))\" text-anchor=\"middle\">\(esc(xTitle))</text>" }
         return s + "</svg>"
     }
 }

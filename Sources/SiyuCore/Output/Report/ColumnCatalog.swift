@@ -27,6 +27,7 @@ public enum ColumnCatalog {
     /// A column the catalog does not know (an output newer than this page): shown as its values look.
     public static func info(_ output: String, _ column: String, sample: String? = nil) -> ColumnInfo {
         if let c = outputs[output]?.column(column) { return c }
+        if output == "customer_predictions", let days = expectedPurchasesHorizon(column) { return expectedPurchases(days) }
         let numeric = sample.map { !$0.isEmpty && CSVWriter.isNumber($0) } ?? false
         let kind: ColumnKind = column.hasSuffix("_rate") || column == "share" ? .rate
             : column.hasSuffix("platform") ? .platform : column.hasSuffix("channel") ? .channel
@@ -37,14 +38,27 @@ public enum ColumnCatalog {
 
     public static func output(_ name: String) -> OutputInfo? { outputs[name] }
 
+    /// The horizon of customer_predictions' `expected_purchases_<days>d` column (`[predictions] horizon_days`).
+    static func expectedPurchasesHorizon(_ column: String) -> Int? {
+        guard column.hasPrefix("expected_purchases_"), column.hasSuffix("d") else { return nil }
+        return Int(column.dropFirst("expected_purchases_".count).dropLast())
+    }
+
+    /// customer_predictions' expected purchases over a horizon of `days`.
+    static func expectedPurchases(_ days: Int) -> ColumnInfo {
+        c("expected_purchases_\(days)d", .number, "未来 \(days) 天预期复购天数", "expected purchases (\(days) days)",
+          "截止日后 \(days) 天内预期的复购日数（BG/NBD，已计入客户可能已流失；天数由 [predictions] horizon_days 设置）",
+          "expected repeat purchase days in the \(days) days after the as-of date (BG/NBD, allowing for the customer having dropped out; the days are [predictions] horizon_days)")
+    }
+
     static func c(_ name: String, _ kind: ColumnKind, _ zh: String, _ en: String, _ zhDef: String, _ enDef: String) -> ColumnInfo {
         ColumnInfo(name: name, kind: kind, zh: zh, en: en, zhDef: zhDef, enDef: enDef)
     }
 
     /// In the report's order.
     public static let order = ["cohort_repurchase", "repurchase_by_period", "platform_migration", "channel_cpa", "fan_conversion",
-                               "fan_lift", "product_repurchase", "customer_summary", "customer_predictions", "model_fit",
-                               "prediction_check", "data_quality"]
+                               "fan_lift", "product_repurchase", "customer_summary", "customer_predictions", "prediction_check",
+                               "model_fit", "data_quality"]
 
     public static let outputs: [String: OutputInfo] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })
 
@@ -141,24 +155,24 @@ public enum ColumnCatalog {
             c("is_fan", .flag, "是粉丝", "is fan", "截止日前已关注公众号", "linked to a fan whose first follow is on or before the as-of date"),
         ]),
         OutputInfo(name: "customer_predictions", zh: "客户预测（每位客户一行）", en: "Customer predictions (one row per customer)", columns: [
-            c("customer_key", .key, "客户编号", "customer key", "加盐哈希，不含任何个人信息", "salted hash; no personal data"),
-            c("p_alive", .rate, "仍活跃概率", "P(alive)", "BG/NBD 模型估计的客户在截止日仍活跃的概率", "BG/NBD probability that the customer is still active at T"),
-            c("expected_purchases_90d", .number, "未来 90 天预期复购天数", "expected purchases (90 days)", "截止日后 90 天预期的复购日数（期限由管道设置）", "expected repeat purchase days in the 90 days after the as-of date"),
-            c("expected_value", .yuanUnit, "预期单日金额", "expected value", "Gamma-Gamma 模型估计的单个购买日金额（元）", "Gamma-Gamma expected value of a purchase day, yuan"),
-            c("predicted_value_365d", .yuanUnit, "未来 365 天预期价值", "predicted value (365 days)", "365 天预期购买日数 × 预期单日金额（元，未折现）", "expected purchase days in 365 days × expected value, yuan, undiscounted"),
+            c("customer_key", .key, "客户编号", "customer key", "加盐哈希，不含任何个人信息；与 customer_summary 相同", "salted hash; no personal data; as in customer_summary"),
+            c("p_alive", .rate, "仍活跃概率", "P(alive)", "BG/NBD 模型估计的客户在截止日仍活跃（未流失）的概率；只买过一次的客户为 1（模型如此）", "BG/NBD probability that the customer is still active (has not dropped out) at the as-of date; 1 for a one-time buyer, as the model gives"),
+            expectedPurchases(90),
+            c("expected_value", .yuanUnit, "预期单日金额", "expected value", "Gamma-Gamma 模型估计的该客户一个购买日的金额（元）；只买过一次的客户为总体平均；无法估计时为空", "Gamma-Gamma expected value of one of the customer's purchase days, yuan; the population mean for a one-time buyer; empty when it cannot be estimated"),
+            c("predicted_value_365d", .yuanUnit, "未来 365 天预期价值", "predicted value (365 days)", "未来 365 天预期购买日数 × 预期单日金额（元，未折现，是收入不是利润）；预期单日金额为空时为空", "expected purchase days in the next 365 days × expected value, yuan, undiscounted (revenue, not profit); empty when expected_value is"),
+        ]),
+        OutputInfo(name: "prediction_check", zh: "预测检验（校准期对留出期）", en: "Prediction check (calibration vs holdout)", columns: [
+            c("frequency", .text, "校准期复购天数", "calibration frequency", "截止日前移一个预测期（校准日）时客户的复购天数：0 … 6、7+", "repeat purchase days with the as-of date moved back by the horizon (the calibration date): 0 … 6, 7+"),
+            c("customers", .count, "客户数", "customers", "校准日前已首购、校准期复购天数为该值的客户", "customers acquired by the calibration date with that calibration frequency"),
+            c("predicted_mean", .number, "预测平均复购天数", "predicted mean", "在校准日拟合的 BG/NBD 对其后一个预测期内复购日数的平均预测；无客户时为空", "mean repeat purchase days in the horizon after the calibration date, as BG/NBD fitted there predicts; empty with no customers"),
+            c("actual_mean", .number, "实际平均复购天数", "actual mean", "这些客户在同一期间实际的平均复购日数；无客户时为空", "mean repeat purchase days they actually made in those days; empty with no customers"),
         ]),
         OutputInfo(name: "model_fit", zh: "模型参数", en: "Model fit", columns: [
-            c("model", .text, "模型", "model", "bgnbd 或 gamma_gamma", "bgnbd or gamma_gamma"),
-            c("segment", .platform, "客群", "segment", "all，或客户数不少于 500 的获客平台", "all, or an acquisition platform with at least 500 customers"),
-            c("customers", .count, "客户数", "customers", "参与拟合的客户数", "customers in the fit"),
-            c("parameter", .text, "参数", "parameter", "r, alpha, a, b / p, q, gamma，以及 log_likelihood", "r, alpha, a, b / p, q, gamma, then log_likelihood"),
-            c("value", .param, "值", "value", "参数估计值（六位有效数字）", "the estimate (six significant digits)"),
-        ]),
-        OutputInfo(name: "prediction_check", zh: "预测检验", en: "Prediction check", columns: [
-            c("frequency", .text, "校准期复购天数", "calibration frequency", "截止日前移一个预测期后的复购天数：0 … 6、7+", "repeat purchase days with the as-of date moved back by the horizon: 0 … 6, 7+"),
-            c("customers", .count, "客户数", "customers", "该组客户数", "customers in the group"),
-            c("predicted_mean", .number, "预测平均复购天数", "predicted mean", "模型预测的预测期内平均复购日数", "mean predicted repeat purchase days in the horizon"),
-            c("actual_mean", .number, "实际平均复购天数", "actual mean", "预测期内实际的平均复购日数", "mean actual repeat purchase days in the horizon"),
+            c("model", .text, "模型", "model", "bgnbd（是否回来、何时回来）或 gamma_gamma（每次花多少）", "bgnbd (whether and when customers come back) or gamma_gamma (how much they spend)"),
+            c("segment", .platform, "客群", "segment", "all 为全部客户，或客户数不少于 segment_min_customers（默认 500）的获客平台，单独拟合", "all: every customer; or an acquisition platform with at least segment_min_customers (500 by default), fitted on its own"),
+            c("customers", .count, "客户数", "customers", "参与拟合的客户数（Gamma-Gamma 只含复购客户）", "customers in the fit (Gamma-Gamma: those who came back)"),
+            c("parameter", .text, "参数", "parameter", "BG/NBD：r、alpha（购买频率，按天）、a、b（流失）；Gamma-Gamma：p、q、gamma（金额）；然后 log_likelihood", "BG/NBD: r, alpha (purchase rate, in days), a, b (dropout); Gamma-Gamma: p, q, gamma (spend); then log_likelihood"),
+            c("value", .param, "值", "value", "估计值（六位有效数字）；空表示数据没有确定这个参数（例如 a、b 趋于无穷：人人流失概率相同）", "the estimate (six significant digits); empty: the data does not pin the parameter down (say a, b → ∞: everyone has the same dropout probability)"),
         ]),
         OutputInfo(name: "data_quality", zh: "数据质量", en: "Data quality", columns: [
             c("file", .text, "文件", "file", "输入文件名", "input file name"),

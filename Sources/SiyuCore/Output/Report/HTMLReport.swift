@@ -37,6 +37,12 @@ public enum HTMLReport {
                 add("customers", w("客户", "Customers"), CustomerSection(name: name, stats: stats, ctx: ctx).render())
                 continue
             }
+            let notes = ModelNotes(facts: ctx.predictions, fitTable: tables["model_fit"], ctx: ctx)
+            if name == "customer_predictions", tables[name] == nil, let facts = ctx.predictions {
+                // Streamed like customer_summary: the page shows what its rows add up to.
+                add("predictions", w("客户预测", "Predictions"), PredictionSection(facts: facts, cpa: tables["channel_cpa"], notes: notes, ctx: ctx).render())
+                continue
+            }
             guard let t = tables[name] else { continue }
             switch name {
             case "cohort_repurchase": add("cohort", w("新客复购", "Cohorts"), CohortSection(t: t, ctx: ctx).render())
@@ -46,6 +52,8 @@ public enum HTMLReport {
             case "fan_conversion": add("fans", w("粉丝转化", "Fans"), FanConversionSection(t: t, ctx: ctx).render())
             case "fan_lift": add("fanlift", w("粉丝复购", "Fan lift"), FanLiftSection(t: t, ctx: ctx).render())
             case "product_repurchase": add("products", w("引流品", "Entry products"), ProductSection(t: t, ctx: ctx).render())
+            case "prediction_check": add("predcheck", w("预测检验", "Prediction check"), PredictionCheckSection(t: t, notes: notes, ctx: ctx).render())
+            case "model_fit": add("modelfit", w("模型参数", "Model fit"), ModelFitSection(t: t, notes: notes, ctx: ctx).render())
             case "data_quality": add("quality", w("数据质量", "Data quality"), QualitySection(t: t, ctx: ctx).render())
             default:
                 let title = ColumnCatalog.output(name)?.title(w) ?? name
@@ -100,13 +108,16 @@ public enum HTMLReport {
     /// Every column of every output on the page: its label and definition (docs/data-dictionary.md says more).
     static func dictionary(_ tables: [String: OutputTable], _ ctx: ReportContext) -> String {
         let w = ctx.words
-        var names = ColumnCatalog.order.filter { tables[$0] != nil || ($0 == "customer_summary" && ctx.customers != nil) }
+        var names = ColumnCatalog.order.filter {
+            tables[$0] != nil || ($0 == "customer_summary" && ctx.customers != nil) || ($0 == CustomerPredictions.name && ctx.predictions != nil)
+        }
         names += tables.keys.sorted().filter { !names.contains($0) }
         var h = "<section id=\"dictionary\" class=\"card\"><div class=\"sec-head\"><h2>\(esc(w("数据字典：每一列的含义", "Data dictionary: what every column means")))</h2></div>"
         h += HTML.p(esc(w("完整的说明（包括口径和例外）在仓库的 docs/data-dictionary.md；精确定义见 METRICS.md。", "The full explanations (conventions and exceptions) are in the repository's docs/data-dictionary.md; the exact definitions in METRICS.md.")), cls: "note")
         for n in names {
             let info = ColumnCatalog.output(n)
-            let cols = tables[n]?.columns ?? info?.columns.map(\.name) ?? []
+            var cols = tables[n]?.columns ?? info?.columns.map(\.name) ?? []
+            if n == CustomerPredictions.name, tables[n] == nil, let p = ctx.predictions { cols = CustomerPredictions.columns(horizon: p.horizon) }
             h += "<div class=\"dict-out\" id=\"dict-\(esc(n))\"><h3>\(esc(info?.title(w) ?? n)) · <code>\(esc(n)).csv</code></h3><dl>"
             for c in cols {
                 let ci = ColumnCatalog.info(n, c)

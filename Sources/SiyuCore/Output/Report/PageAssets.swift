@@ -53,7 +53,7 @@ enum PageAssets {
     .seg button{font:inherit;font-size:13px;border:1px solid #b9c4d0;background:#fff;color:var(--ink);border-radius:14px;padding:1px 11px;cursor:pointer}
     .seg button[aria-pressed=true]{background:var(--accent);border-color:var(--accent);color:#fff}
     .sel{display:inline-flex;align-items:center;gap:4px;max-width:100%}.sel select{font:inherit;font-size:13px;padding:2px 6px;border:1px solid #b9c4d0;border-radius:6px;background:#fff;max-width:100%}
-    .answer p.lead{font-size:15px;margin:6px 0}p.note{color:var(--muted);font-size:13px;margin:4px 0 8px}
+    .answer p.lead,section.card>p.lead{font-size:15px;margin:6px 0}p.note{color:var(--muted);font-size:13px;margin:4px 0 8px}
     p.warn{background:#fff7e6;border-left:3px solid var(--warn);padding:5px 10px;font-size:13px;margin:6px 0}
     figure.chart-box{margin:8px 0;overflow-x:auto;-webkit-overflow-scrolling:touch}figure.chart-box figcaption{font-size:12px;color:var(--muted)}
     svg.chart{width:100%;max-width:700px;height:auto;display:block}
@@ -70,11 +70,16 @@ enum PageAssets {
     .key.c-dash{background:none;border-top:2px dashed var(--muted);height:0}.key.c-avg,.key.c-best,.key.c-cohort,.key.s-ret,.key.s-rep,.key.s-fan,.key.s-non{height:3px}
     .key.k-new{background:var(--new)}.key.k-ret{background:var(--ret)}
     .key.k-inc,.key.inc-key{background:repeating-linear-gradient(135deg,#9cc3e8 0 2px,#fff 2px 5px);outline:1px dashed var(--muted)}
+    svg .cgrp .hit{fill:transparent}svg .cgrp:hover .hit{fill:rgba(18,53,91,.06)}svg .cgrp.small rect:not(.hit){opacity:.45}svg .base{stroke:#9aa7b5;stroke-width:1}
+    svg rect.s-pred{fill:var(--new)}svg rect.s-act{fill:var(--ret)}svg rect.s-val{fill:var(--store)}svg text.val{font-size:10px;fill:var(--muted)}
+    .key.k-pred{background:var(--new)}.key.k-act{background:var(--ret)}
+    dl.params{display:grid;grid-template-columns:minmax(12em,20em) 1fr;gap:4px 14px;font-size:13px;margin:4px 0 8px}dl.params dt{font-weight:600}dl.params dd{margin:0;color:var(--muted)}
+    table.data td.na{color:var(--muted);font-style:italic}table.data td.bad{color:var(--warn);font-weight:600}p.warn small{color:var(--muted)}
     .bars{display:grid;gap:6px;margin:6px 0;max-width:880px}
     .bar-row{display:grid;grid-template-columns:minmax(7em,12em) minmax(90px,1fr) minmax(6em,auto);grid-template-areas:"label track val" ". note note";align-items:center;gap:0 10px;font-size:13px}
     .bar-label{grid-area:label;text-align:right;overflow-wrap:anywhere;line-height:1.3}.bar-track{grid-area:track;background:#f0f3f6;height:16px;border-radius:3px;overflow:hidden}
     .bar{display:block;height:100%;background:var(--blue)}.bar-val{grid-area:val;font-weight:600;white-space:nowrap}.bar-note{grid-area:note;color:var(--muted);font-size:12px;line-height:1.3}
-    .b-store .bar{background:var(--store)}.b-fan .bar{background:var(--store)}.b-non .bar{background:#7b8794}.b-funnel .bar{background:#2f8f6f}.b-cust .bar{background:var(--ret)}
+    .b-store .bar{background:var(--store)}.b-fan .bar{background:var(--store)}.b-non .bar{background:#7b8794}.b-funnel .bar{background:#2f8f6f}.b-cust .bar{background:var(--ret)}.b-alive .bar{background:var(--ret)}.b-once .bar{background:#9aa7b5}
     .b-none .bar{background:#b9c4d0}.b-warn .bar{background:var(--warn)}.b-free .bar-val,.b-none .bar-val{color:var(--muted);font-weight:normal}
     .small .bar{opacity:.45}.bar-row.inc .bar{background-image:repeating-linear-gradient(135deg,rgba(255,255,255,.55) 0 3px,transparent 3px 7px)}
     .heatbox{overflow:auto;max-width:100%;max-height:560px;border:1px solid var(--line);border-radius:6px;margin:6px 0;-webkit-overflow-scrolling:touch}
@@ -109,7 +114,7 @@ enum PageAssets {
     header.top{padding:12px}header.top h1{font-size:19px}nav.toc{padding:6px 10px;flex-wrap:nowrap;overflow-x:auto}main{padding:4px 8px 30px}
     section.card{padding:10px;margin:12px 0}h2{font-size:17px}.kpis{grid-template-columns:repeat(2,minmax(0,1fr));gap:8px}.kpi{padding:8px 10px}.kpi b{font-size:18px}
     svg text{font-size:16px}svg .ax{font-size:14px}svg text.end{font-size:14px}.bar-row{grid-template-columns:minmax(0,1fr) auto;grid-template-areas:"label val" "track track" "note note"}.bar-label{text-align:left}
-    .dict-out dl{grid-template-columns:1fr}.dict-out dd{margin-bottom:6px}
+    .dict-out dl,dl.params{grid-template-columns:1fr}.dict-out dd,dl.params dd{margin-bottom:6px}svg text.val{display:none}
     }
     @page{size:A4;margin:12mm 10mm}
     @media print{

@@ -76,6 +76,8 @@ public struct ReportContext: Sendable {
     public var workbook = true
     /// Outputs whose rows are one per customer: in the CSV and the workbook, never on the page.
     public var perCustomer: Set<String> = ReportContext.perCustomerOutputs
+    /// The customer models' sums and fit status (`[predictions] enabled`); nil: no prediction sections.
+    public var predictions: PredictionFacts? = nil
 
     public var words: Words { names.w }
 
@@ -83,9 +85,10 @@ public struct ReportContext: Sendable {
 }
 
 extension ReportContext {
-    public init(pipeline: Pipeline, asOf: String, statusCounts: [(String, String, Int)], customers: CustomerStats?) {
+    public init(pipeline: Pipeline, asOf: String, statusCounts: [(String, String, Int)], customers: CustomerStats?, predictions: PredictionFacts? = nil) {
         self.init(pipelineName: pipeline.name, asOf: asOf, period: pipeline.period, windowDays: pipeline.windowDays,
                   loyalThreshold: pipeline.loyalThreshold, names: DisplayNames(pipeline: pipeline),
-                  statusCounts: statusCounts, customers: customers, workbook: pipeline.workbook)
+                  statusCounts: statusCounts, customers: customers, workbook: pipeline.workbook,
+                  predictions: pipeline.predictions.enabled ? predictions : nil)
     }
 }

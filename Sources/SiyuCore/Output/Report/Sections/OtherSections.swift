@@ -30,7 +30,9 @@ struct CustomerSection {
         }
         body += HTML.p(esc(w("每位客户一行（不含个人信息）：共 \(Show.count(stats.total)) 行，在 ", "One row per customer (no personal data): \(Show.count(stats.total)) rows, in "))
                        + "<a href=\"\(esc(name)).csv\" download>\(esc(name)).csv</a>" + (ctx.workbook ? esc(w(" 和 ", " and ")) + "<a href=\"report.xlsx\" download>report.xlsx</a>" : "")
-                       + esc(w(" 中；页面只显示汇总，保持轻量。可用于 BG/NBD、Gamma-Gamma 等 CLV 模型。", "; the page shows what they add up to and stays light. Feed them to BG/NBD or Gamma-Gamma for CLV.")), cls: "note")
+                       + esc(w(" 中；页面只显示汇总，保持轻量。", "; the page shows what they add up to and stays light. ")
+                             + (ctx.predictions != nil ? w("siyu 用它们拟合的 BG/NBD 和 Gamma-Gamma 预测见下方“客户预测”。", "siyu's BG/NBD and Gamma-Gamma predictions from them are under “Predictions” below.")
+                                                       : w("可用于 BG/NBD、Gamma-Gamma 等 CLV 模型（[predictions] enabled = true 时 siyu 自己拟合）。", "Feed them to BG/NBD or Gamma-Gamma for CLV (siyu fits them itself with [predictions] enabled = true)."))), cls: "note")
         return HTML.section(id: "customers", output: name, title: w("客户汇总", "Customers"),
                             controls: Platforms.filter(platforms, ctx), answer: answer, body: body, filter: "all", w)
     }
