@@ -231,7 +231,9 @@ final class PredictionSectionTests: XCTestCase {
     func testSamplePageAddsUpTheCSV() throws {
         let work = try TestSupport.tempDir("predsample")
         defer { try? FileManager.default.removeItem(at: work) }
-        let toml = try TestSupport.read(TestSupport.packageRoot.appendingPathComponent("pipelines/sample.toml")) + "\n[predictions]\nhorizon_days = 30\n"
+        let sample = try TestSupport.read(TestSupport.packageRoot.appendingPathComponent("pipelines/sample.toml"))
+        let toml = sample.replacingOccurrences(of: "horizon_days = 90", with: "horizon_days = 30")
+        XCTAssertNotEqual(toml, sample)
         let pipeline = work.appendingPathComponent("p.toml")
         try toml.write(to: pipeline, atomically: true, encoding: .utf8)
         let out = work.appendingPathComponent("reports")
