@@ -38,6 +38,7 @@ import csv
 import datetime as dt
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -279,9 +280,11 @@ BG_SUBMODELS = [
 GG_SUBMODELS = [
     SubModel("full", ["p", "q", "gamma"], lambda v: GGModel(("full", v["p"], v["q"], v["gamma"])), set()),
     SubModel("q,gamma edge (same mean)", ["p", "nu"], lambda v: GGModel(("nu", v["p"], v["nu"])), {"q", "gamma"}),
+    SubModel("p edge (p -> inf, gamma -> 0, p*gamma -> c)", ["q", "c"], lambda v: GGModel(("pinf", v["q"], v["c"])),
+             {"p", "gamma"}),
 ]
 # How each label scales when time (BG/NBD) or money (Gamma-Gamma) is measured in units 1/s as long.
-SCALE_POWER = {"alpha": 1, "lambda": -1, "gamma": 1, "nu": -1}
+SCALE_POWER = {"alpha": 1, "lambda": -1, "gamma": 1, "nu": -1, "c": 1}
 
 
 def edge_tolerance(ll: float) -> float:
@@ -418,9 +421,27 @@ def fit_bgnbd(rows: list[tuple[int, int, int]]) -> Fit:
 # Gamma-Gamma and its edge
 
 
+def log_gamma_ratio(z, q):
+    """ln Gamma(z + q) - ln Gamma(z), accurate for large z too (where gammaln differences lose
+    digits and scipy's betaln is off by 1e-6 around z ~ 3e8): Stirling's series, differenced with
+    log1p, for z >= 100; gammaln below."""
+    z = np.asarray(z, float)
+    q = np.broadcast_to(np.asarray(q, float), z.shape)
+    out = np.empty_like(z)
+    big = z >= 100
+    zb, qb = z[big], q[big]
+    w = zb + qb
+    out[big] = ((zb - 0.5) * np.log1p(qb / zb) + qb * np.log(w) - qb
+                - qb / (12 * zb * w) + (1 / w ** 3 - 1 / zb ** 3) * (-1 / 360) + (1 / w ** 5 - 1 / zb ** 5) / 1260)
+    out[~big] = special.gammaln(z[~big] + q[~big]) - special.gammaln(z[~big])
+    return out
+
+
 @dataclass
 class GGModel:
-    """("full", p, q, gamma) or ("nu", p, nu): q and gamma ran off together (q/gamma -> nu)."""
+    """("full", p, q, gamma); ("nu", p, nu): q and gamma ran off together (q/gamma -> nu); or
+    ("pinf", q, c): p ran off to infinity and gamma to 0 with p*gamma -> c (no spread within a
+    customer: m is the customer's own mean, 1/m ~ Gamma(q, rate c), i.e. m ~ inverse gamma)."""
     kind: tuple
 
     def loglik(self, x, m, n) -> float:
@@ -428,17 +449,28 @@ class GGModel:
             return 0.0
         if self.kind[0] == "full":
             _, p, q, g = self.kind
-            ll = (special.gammaln(p * x + q) - special.gammaln(p * x) - special.gammaln(q) + q * np.log(g)
-                  + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(g + x * m))
-        else:
+            # f(m | x) = Gamma(px+q)/(Gamma(px)Gamma(q)) g^q m^(px-1) x^(px) / (g + x m)^(px+q), written
+            # without differences of large numbers (near the p edge p x reaches 1e10):
+            # ln Gamma(px+q)/Gamma(px) - ln Gamma(q) - ln m - px log1p(g/(x m)) - q log1p(x m/g)
+            ll = (log_gamma_ratio(p * x, q) - special.gammaln(q) - np.log(m)
+                  - p * x * np.log1p(g / (x * m)) - q * np.log1p(x * m / g))
+        elif self.kind[0] == "nu":
             _, p, nu = self.kind
             ll = p * x * np.log(x * nu) + (p * x - 1) * np.log(m) - x * nu * m - special.gammaln(p * x)
+        else:
+            _, q, c = self.kind
+            ll = q * np.log(c) - special.gammaln(q) - (q + 1) * np.log(m) - c / m + 0 * x
         return float(np.sum(n * ll))
 
     def expected_value(self, x, m):
         """E[value of a purchase day | x, m]; None when infinite (q <= 1 for x = 0)."""
         if self.kind[0] == "nu":
             return self.kind[1] / self.kind[2]
+        if self.kind[0] == "pinf":
+            _, q, c = self.kind
+            if x > 0:
+                return m
+            return c / (q - 1) if q > 1 else None
         _, p, q, g = self.kind
         d = p * x + q - 1
         if d <= 0:
@@ -455,11 +487,14 @@ def fit_gamma_gamma(rows: list[tuple[int, float]]) -> Fit:
     x, m, n = uniq[:, 0], uniq[:, 1], counts.astype(float)
     s = n.sum() / np.sum(n * m)                     # money scaled for the search only
     fam = Family(GG_SUBMODELS, GG_PRINTED, lambda g: g.loglik(x, m, n), lambda g: g.loglik(x, m * s, n) / n.sum(), s)
-    fit = fam.fit(int(n.sum()))
-    if fit.sub.name == "full" and abs(math.log(fit.theta["p"])) > 12:
-        fit.values["p"] = None
-        fit.note = "p runs off (|log p| > 12)"
-    return fit
+    if len(set(m.tolist())) == 1:
+        # every repeat customer's mean is the same: the likelihood has no maximum (it grows without
+        # bound as both spreads shrink); nothing is identified and every expected value is that mean
+        fit = Fit("everyone spends the same", {k: None for k in GG_PRINTED}, math.nan, int(n.sum()),
+                  GGModel(("pinf", 2.0, float(m[0]))))
+        fit.note = "the likelihood is unbounded"
+        return fit
+    return fam.fit(int(n.sum()))
 
 
 # --------------------------------------------------------------------------------------------
@@ -622,7 +657,30 @@ def _read(path):
 
 
 def _num(s: str | None) -> float | None:
-    return None if s in ("", None) else float(s)
+    """A printed number; a leading ' (a formula guard, which no number should carry) is read past
+    here and reported by the format check."""
+    if s in ("", None):
+        return None
+    try:
+        return float(s.lstrip("'"))
+    except ValueError:
+        return math.nan
+
+
+PLAIN_NUMBER = re.compile(r"-?(\d+)(?:\.(\d+))?")
+
+
+def six_digit_format_problem(text: str) -> str | None:
+    """model_fit's value: six significant digits, no exponent (the lead's decision)."""
+    if text == "":
+        return None
+    m = PLAIN_NUMBER.fullmatch(text)
+    if not m:
+        return "not a plain decimal number (six significant digits, no exponent)"
+    digits = (m.group(1) + (m.group(2) or "")).strip("0")     # zeros at either end carry no digit
+    if len(digits) > 6:
+        return f"{len(digits)} significant digits"
+    return None
 
 
 def half_unit(v: float) -> float:
@@ -678,6 +736,10 @@ def _compare_model_fit(pred: Predictions, siyu_dir: str, siyu_fit) -> int:
     worst_param, worst_ll, worst_gap = 0.0, 0.0, 0.0
     fits = {"bgnbd": (pred.bg, BG_PRINTED), "gamma_gamma": (pred.gg, GG_PRINTED)}
     siyu_rows = {(r.get("model", ""), r.get("segment", ""), r.get("parameter", "")): r for r in theirs}
+    for r in theirs:
+        problem = six_digit_format_problem(r.get("value", ""))
+        if problem:
+            diffs.append(f"{r.get('model')} {r.get('segment')} {r.get('parameter')}: value {r.get('value')!r} is {problem}")
     for model, (by_seg, names) in fits.items():
         for seg in pred.segments:
             fit = by_seg[seg]
@@ -689,6 +751,8 @@ def _compare_model_fit(pred: Predictions, siyu_dir: str, siyu_fit) -> int:
             # which parameters are identified
             for k in names:
                 mv, sv = fit.values[k], siyu_fit.get((model, seg, k))
+                if mv is not None and math.isnan(mv):      # nobody came back: r and alpha, either way
+                    continue
                 if (mv is None) != (sv is None):
                     if mv is None:
                         what = (f"crosscheck: not identified, the maximum is at '{fit.model}' (log-likelihoods "
@@ -698,7 +762,9 @@ def _compare_model_fit(pred: Predictions, siyu_dir: str, siyu_fit) -> int:
                     diffs.append(f"{where} {k}: {what}; siyu={siyu_rows.get((model, seg, k), {}).get('value')!r}")
             # the log-likelihood
             sv, mv = siyu_fit.get((model, seg, "log_likelihood")), fit.loglik
-            if fit.model == "nobody came back":
+            if fit.model == "everyone spends the same":
+                pass        # no maximum: whatever value siyu's search stopped at
+            elif fit.model == "nobody came back":
                 if sv is None or sv > 0 or abs(sv) > 1e-3 * fit.customers + 1e-6:
                     diffs.append(f"{where} log_likelihood: nobody came back, the supremum is 0; siyu={sv!r}")
             elif not math.isfinite(mv) or sv is None:
