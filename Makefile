@@ -9,7 +9,7 @@ BROWSER_PYTHON ?= /usr/bin/python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SIYU := .build/release/siyu
 
-.PHONY: all deps test-deps build build-debug run test unit crosscheck browser e2e bench clean sample-data
+.PHONY: all deps test-deps build build-debug run test unit crosscheck crosscheck-deps browser e2e bench clean sample-data
 
 all: build
 
@@ -28,7 +28,7 @@ deps:
 	@command -v swift >/dev/null || { echo "error: swift (6.x) is not on PATH; install the Swift toolchain first"; exit 1; }
 
 ## test-deps: what the browser test needs besides (Chromium, its driver, selenium, a CJK font)
-test-deps:
+test-deps: crosscheck-deps
 	$(call apt_install,$(TEST_APT_PACKAGES))
 
 build: deps
@@ -63,7 +63,12 @@ browser: test-deps
 	.build/debug/siyu run --quiet --pipeline $(PIPELINE) --as-of 2025-06-12 --warehouse build/browser/partial.sqlite --output build/browser/partial >/dev/null || [ $$? -eq 2 ]
 	$(BROWSER_PYTHON) Tests/browser/test_report.py --out build/browser --partial partial=build/browser/partial sample=build/browser/sample weekly=build/browser/weekly
 
-crosscheck:
+## crosscheck-deps: numpy and scipy for the model checks (Tests/crosscheck/predictions.py), with pip, only when missing
+crosscheck-deps:
+	@python3 -c "import numpy, scipy" 2>/dev/null || { echo "installing numpy and scipy for python3 (pip)"; \
+	  python3 -m pip install --quiet numpy scipy || python3 -m pip install --quiet --user --break-system-packages numpy scipy; }
+
+crosscheck: crosscheck-deps
 	@rm -rf build/crosscheck && mkdir -p build/crosscheck
 	python3 Tests/crosscheck/test_xlsx.py
 	.build/debug/siyu run --quiet --pipeline $(PIPELINE) --warehouse build/crosscheck/warehouse.sqlite --output build/crosscheck/siyu >/dev/null || [ $$? -eq 2 ]
@@ -71,6 +76,10 @@ crosscheck:
 	@# ISO weeks and an as-of date inside the data (partial periods, incomplete windows, later orders ignored)
 	.build/debug/siyu run --quiet --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --warehouse build/crosscheck/weekly.sqlite --output build/crosscheck/siyu-weekly >/dev/null || [ $$? -eq 2 ]
 	python3 Tests/crosscheck/crosscheck.py --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --out build/crosscheck/python-weekly --compare build/crosscheck/siyu-weekly
+	@# the customer models per acquisition platform (segments of 150+ customers) and a 60-day horizon
+	@(cat pipelines/sample.toml; printf '\n[predictions]\nhorizon_days = 60\nsegment_min_customers = 150\n') > build/crosscheck/segments.toml
+	.build/debug/siyu run --quiet --pipeline build/crosscheck/segments.toml --as-of 2025-11-30 --warehouse build/crosscheck/segments.sqlite --output build/crosscheck/siyu-segments >/dev/null || [ $$? -eq 2 ]
+	python3 Tests/crosscheck/crosscheck.py --pipeline build/crosscheck/segments.toml --as-of 2025-11-30 --out build/crosscheck/python-segments --compare build/crosscheck/siyu-segments
 
 ## bench: siyu full rebuild and nightly increment against DuckDB and pandas peers (1M order lines;
 ## BENCH_ORDERS=10000000 make bench for 10M); results in bench/results/

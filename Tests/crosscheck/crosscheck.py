@@ -3,7 +3,8 @@
 
 A second, separate reading of /work/shared/METRICS.md and docs/decisions.md: it computes every
 CSV output straight from the raw export files named by a pipeline file, with nothing but the
-Python 3.11 standard library, and can compare its results with the CSVs siyu wrote.
+Python 3.11 standard library (the customer models, in predictions.py, with numpy and scipy), and
+can compare its results with the CSVs siyu wrote.
 
     python3 Tests/crosscheck/crosscheck.py --pipeline pipelines/sample.toml --out /tmp/cc
     python3 Tests/crosscheck/crosscheck.py --pipeline pipelines/sample.toml --out /tmp/cc \
@@ -34,6 +35,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from zoneinfo import ZoneInfo
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:
+    import predictions  # the customer models: numpy and scipy
+except ImportError as e:  # pragma: no cover
+    sys.exit(f"crosscheck: {e}: the model checks (predictions.py) need numpy and scipy: "
+             f"python3 -m pip install numpy scipy (make crosscheck installs them when missing)")
 
 # ----------------------------------------------------------------------------------------------
 # Cells, numbers, times
@@ -1276,6 +1284,12 @@ OUTPUTS = {  # file -> (method, key columns)
 # data_quality: quarantine reason names and format labels are each implementation's own words, so only
 # the per-file counts and hashes are compared, and only rows_read/sha256 make the check fail.
 DQ_STRICT = ["sha256", "rows_read"]
+# The customer models (predictions.py, numpy and scipy): compared numerically, not as strings.
+MODEL_OUTPUTS = {
+    "model_fit.csv": "model_fit",
+    "customer_predictions.csv": "customer_predictions",
+    "prediction_check.csv": "prediction_check",
+}
 # Files whose row order is part of the contract (decisions.md) and compared too.
 ORDERED = {"product_repurchase.csv"}
 DQ_ADVISORY = ["rows_landed", "rows_quarantined"]
@@ -1388,8 +1402,27 @@ def main(argv=None) -> int:
         write_csv(args.items_out, ["platform", "order_id", "product", "title", "quantity"],
                   [[guard(p), guard(oid), guard(i.product), guard(i.title), i.quantity]
                    for (p, oid), its in sorted(ing.items.items()) for i in its])
+    pred = None
+    settings = predictions.load_settings(args.pipeline)
+    if settings.enabled:
+        people = []
+        for c in model.customers:
+            days = c.days
+            repeat = [c.day_net[d] for d in days[1:]]
+            monetary = fmt_yuan(Fraction(sum(repeat), len(repeat))) if repeat else "0.00"
+            people.append(predictions.Person(c.key, guard(c.platform), days, float(monetary)))
+        pred = predictions.Predictions(people, model.as_of, settings)
+        for name, method in MODEL_OUTPUTS.items():
+            cols, rows = getattr(pred, method)()
+            write_csv(os.path.join(args.out, name), cols, rows)
+        print(pred.describe(), file=sys.stderr)
     if args.compare:
-        return compare(args.out, args.compare)
+        failed = compare(args.out, args.compare)
+        if pred is not None:
+            model_failures = predictions.compare(pred, args.compare)
+            print(f"crosscheck (models): {len(MODEL_OUTPUTS) - model_failures} passed, {model_failures} failed")
+            failed |= 1 if model_failures else 0
+        return failed
     return 0
 
 
