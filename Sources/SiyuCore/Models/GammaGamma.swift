@@ -54,7 +54,9 @@ public struct GammaGamma: Sendable, Equatable {
                    outcome: outcome, customers: data.customers, patterns: data.patterns, ignoredCustomers: data.ignored,
                    otherNotes: params.q <= 1 ? ["q ≤ 1: the population mean value is infinite"] : [])
         let edges = Set(outcome.edges)
-        var unidentified: Set<String> = edges.contains("p") ? ["p"] : []
+        // p → ∞ takes γ → 0 with p·γ fixed (every customer's spends alike around their mean);
+        // q, γ → ∞ with γ/q fixed (every customer's mean alike).
+        var unidentified: Set<String> = edges.contains("p") ? ["p", "gamma"] : []
         if !edges.isDisjoint(with: ["q", "gamma"]) { unidentified.formUnion(["q", "gamma"]) }
         fit.unidentified = ["p", "q", "gamma"].filter(unidentified.contains)
         return fit
