@@ -77,7 +77,8 @@ crosscheck: crosscheck-deps
 	.build/debug/siyu run --quiet --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --warehouse build/crosscheck/weekly.sqlite --output build/crosscheck/siyu-weekly >/dev/null || [ $$? -eq 2 ]
 	python3 Tests/crosscheck/crosscheck.py --pipeline pipelines/sample-weekly.toml --as-of 2025-06-15 --out build/crosscheck/python-weekly --compare build/crosscheck/siyu-weekly
 	@# the customer models per acquisition platform (segments of 150+ customers) and a 60-day horizon
-	@(cat pipelines/sample.toml; printf '\n[predictions]\nhorizon_days = 60\nsegment_min_customers = 150\n') > build/crosscheck/segments.toml
+	sed -e 's/^horizon_days = 90/horizon_days = 60/' -e 's/^segment_min_customers = 500/segment_min_customers = 150/' pipelines/sample.toml > build/crosscheck/segments.toml
+	grep -q '^horizon_days = 60' build/crosscheck/segments.toml && grep -q '^segment_min_customers = 150' build/crosscheck/segments.toml
 	.build/debug/siyu run --quiet --pipeline build/crosscheck/segments.toml --as-of 2025-11-30 --warehouse build/crosscheck/segments.sqlite --output build/crosscheck/siyu-segments >/dev/null || [ $$? -eq 2 ]
 	python3 Tests/crosscheck/crosscheck.py --pipeline build/crosscheck/segments.toml --as-of 2025-11-30 --out build/crosscheck/python-segments --compare build/crosscheck/siyu-segments
 
@@ -85,6 +86,11 @@ crosscheck: crosscheck-deps
 ## BENCH_ORDERS=10000000 make bench for 10M); results in bench/results/
 bench: deps
 	bash bench/run.sh $(BENCH_ARGS)
+
+## bench-models: the customer models alone on 1,000,000 simulated customers (fit BG/NBD and
+## Gamma-Gamma, predict every customer), in release
+bench-models:
+	SIYU_BENCH_MODELS=1 swift test -c release -Xswiftc -enable-testing --disable-swift-testing --filter ModelTests/testBenchMillionCustomers 2>&1 | grep -E "BENCH|error|failed"
 
 sample-data:
 	python3 sample-data/generate.py
