@@ -9,7 +9,7 @@ BROWSER_PYTHON ?= /usr/bin/python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SIYU := .build/release/siyu
 
-.PHONY: all deps test-deps build build-debug run test unit crosscheck crosscheck-deps browser e2e bench clean sample-data
+.PHONY: all deps test-deps build build-debug run test unit crosscheck crosscheck-deps browser e2e bench bench-models clean sample-data
 
 all: build
 
