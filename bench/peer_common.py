@@ -415,7 +415,9 @@ def safe_cell(s: str) -> str:
 
 
 def write_csv(path: str, columns: list, rows: list) -> None:
+    """As siyu writes with its default csv_bom = true: a UTF-8 BOM, CRLF, guarded cells."""
     with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("\ufeff")
         for r in [columns] + rows:
             f.write(",".join(safe_cell(str(v)) for v in r) + "\r\n")
 
@@ -423,7 +425,7 @@ def write_csv(path: str, columns: list, rows: list) -> None:
 COHORT_COLUMNS = ["cohort", "acquisition_platform", "period_offset", "cohort_customers", "active_customers",
                   "retention_rate", "repeat_customers", "cumulative_repeat_rate", "net_revenue", "partial"]
 CPA_COLUMNS = ["period", "channel", "spend", "new_customers", "cpa", "first_order_revenue", "revenue_90d",
-               "ltv_cac", "window_complete"]
+               "ltv_cac", "window_complete", "repeat_customers", "cost_per_repeat_customer"]
 
 
 @dataclass
@@ -454,19 +456,21 @@ def cohort_rows(per: Periods, as_of: int, platforms: list, first_cohort: int | N
 
 def cpa_rows(per: Periods, as_of: int, window_days: int, channels: list, first_period: int | None,
              cells: dict) -> list:
-    """cells: (channel, period) -> (spend fen, new customers, first-day net fen, window net fen)."""
+    """cells: (channel, period) -> (spend fen, new customers, first-day net fen, window net fen,
+    customers with a second purchase day within the window)."""
     rows = []
     if first_period is None:
         return rows
 
     def row(p, name, v):
-        sp, new, first, rev = v
+        sp, new, first, rev, rep = v
         return [per.label(p), name, yuan(sp), str(new), yuan_per(sp, new), yuan(first), yuan(rev),
-                "" if new == 0 or sp == 0 else rate(rev, sp), fbool(per.last_day(p) + window_days - 1 <= as_of)]
+                "" if new == 0 or sp == 0 else rate(rev, sp), fbool(per.last_day(p) + window_days - 1 <= as_of),
+                str(rep), yuan_per(sp, rep)]
     for p in range(first_period, per.index(as_of) + 1):
-        tot = [0, 0, 0, 0]
+        tot = [0, 0, 0, 0, 0]
         for ch in channels:
-            v = cells.get((ch, p), (0, 0, 0, 0))
+            v = cells.get((ch, p), (0, 0, 0, 0, 0))
             tot = [a + b for a, b in zip(tot, v)]
             rows.append(row(p, ch, v))
         rows.append(row(p, "blended", tot))

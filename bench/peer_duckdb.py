@@ -461,15 +461,17 @@ class Peer:
         P = self.period_sql
         w = self.pipe.window_days
         cells = {}
-        for ch, per, new, first, rev in self.sql(f"""
-                SELECT c.channel, {P('c.first_day')}, count(*), sum(d.first_net), sum(d.win_net) FROM cust c JOIN
+        for ch, per, new, first, rev, rep in self.sql(f"""
+                SELECT c.channel, {P('c.first_day')}, count(*), sum(d.first_net), sum(d.win_net),
+                       count(*) FILTER (WHERE d.second - c.first_day < {w}) FROM cust c JOIN
                   (SELECT comp, sum(net) FILTER (WHERE day = first_day) AS first_net,
-                          sum(net) FILTER (WHERE day - first_day < {w}) AS win_net FROM cdays GROUP BY comp) d USING (comp)
+                          sum(net) FILTER (WHERE day - first_day < {w}) AS win_net,
+                          min(day) FILTER (WHERE day > first_day) AS second FROM cdays GROUP BY comp) d USING (comp)
                 GROUP BY ALL""").fetchall():
-            cells[(ch, per)] = [0, new, int(first or 0), int(rev or 0)]
+            cells[(ch, per)] = [0, new, int(first or 0), int(rev or 0), int(rep or 0)]
         for ch, per, fen in self.sql(f"""SELECT channel, {P('day')}, sum(fen) FROM spend WHERE day <= {self.as_of}
                                           GROUP BY ALL""").fetchall():
-            cells.setdefault((ch, per), [0, 0, 0, 0])[0] = int(fen)
+            cells.setdefault((ch, per), [0, 0, 0, 0, 0])[0] = int(fen)
         channels = sorted({ch for ch, _ in cells})
         first = min((per for _, per in cells), default=None)
         rows = pc.cpa_rows(self.per, self.as_of, w, channels, first, {k: tuple(v) for k, v in cells.items()})

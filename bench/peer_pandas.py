@@ -464,17 +464,19 @@ class Peer:
         cd, cust = self.cd, self.cust
         first_net = cd[cd["day"] == cd["first_day"]].groupby("comp")["net"].sum()
         win_net = cd[cd["day"] - cd["first_day"] < w].groupby("comp")["net"].sum()
-        c = cust.set_index("comp").join(first_net.rename("fnet")).join(win_net.rename("wnet")).fillna(
-            {"fnet": 0, "wnet": 0})
+        second = cd[cd["day"] > cd["first_day"]].groupby("comp")["day"].min()
+        c = cust.set_index("comp").join(first_net.rename("fnet")).join(win_net.rename("wnet")).join(
+            second.rename("second")).fillna({"fnet": 0, "wnet": 0})
         c["per"] = self.period(c["first_day"])
+        c["rep"] = (c["second"].notna() & (c["second"] - c["first_day"] < w)).astype("int64")
         cells = {}
         for (ch, per), row in c.groupby(["channel", "per"]).agg(n=("acq", "size"), f=("fnet", "sum"),
-                                                                 r=("wnet", "sum")).iterrows():
-            cells[(ch, int(per))] = [0, int(row["n"]), int(row["f"]), int(row["r"])]
+                                                                 r=("wnet", "sum"), k=("rep", "sum")).iterrows():
+            cells[(ch, int(per))] = [0, int(row["n"]), int(row["f"]), int(row["r"]), int(row["k"])]
         sp = self.spend[self.spend["day"] <= self.as_of]
         sp = sp.assign(per=self.period(sp["day"]))
         for (ch, per), fen_ in sp.groupby(["channel", "per"])["fen"].sum().items():
-            cells.setdefault((ch, int(per)), [0, 0, 0, 0])[0] = int(fen_)
+            cells.setdefault((ch, int(per)), [0, 0, 0, 0, 0])[0] = int(fen_)
         channels = sorted({ch for ch, _ in cells})
         first = min((per for _, per in cells), default=None)
         rows = pc.cpa_rows(self.per, self.as_of, w, channels, first, {k: tuple(v) for k, v in cells.items()})
