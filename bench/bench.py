@@ -487,10 +487,10 @@ def main(argv=None) -> int:
             ingest_rate(tag)  # first: a siyu that cannot read workbooks stops the bench at once
         full_out, night_out = os.path.join(wdir, "full"), os.path.join(wdir, "nightly")
         measure("siyu_full", f"siyu full rebuild on {lines:,} order lines{tag}",
-                [SIYU, "run", "--full", "--quiet", "--pipeline", rel(year_toml), "--warehouse", rel(wh),
+                [SIYU, "run", "--full", "--pipeline", rel(year_toml), "--warehouse", rel(wh),
                  "--output", rel(full_out)], lines, (0, 2), os.path.join(wdir, "full.log"), full_out)
         measure("siyu_nightly", f"siyu nightly increment (+{day_lines:,} order lines){tag}",
-                [SIYU, "run", "--quiet", "--pipeline", rel(night_toml), "--warehouse", rel(wh),
+                [SIYU, "run", "--pipeline", rel(night_toml), "--warehouse", rel(wh),
                  "--output", rel(night_out)], day_lines, (0, 2), os.path.join(wdir, "nightly.log"), night_out)
         for key, script in peers:
             out = os.path.join(base, key)
