@@ -70,6 +70,8 @@ final class PredictionReviewTests: XCTestCase {
         let byPattern = try predictionsByPattern()
         // x = 1, t_x = 1, T = 1: p_alive must not come from the search's start values (printed 0.4900).
         XCTAssertNotEqual(byPattern["1,1,1"]?[0], "0.4900")
+        // The limit more such purchases lead to: no dropout seen yet, alive (as the independent check says).
+        XCTAssertEqual(byPattern["1,1,1"]?[0], "1.0000")
     }
 
     /// P1 (same cause, one customer): c1 buys on 2024-01-01 and 2024-01-31 (the as-of date).
@@ -83,6 +85,7 @@ final class PredictionReviewTests: XCTestCase {
         XCTAssertEqual(f["bgnbd/all/a"], "")
         XCTAssertEqual(f["bgnbd/all/b"], "")
         XCTAssertNotEqual(try csv("customer_predictions")[1][1], "0.5000")
+        XCTAssertEqual(try csv("customer_predictions")[1][1], "1.0000")
     }
 
     /// P2. --as-of on the first purchase day: every T is 0, nothing was observed; model_fit leaves

@@ -250,6 +250,26 @@ final class PredictionTests: XCTestCase {
         XCTAssertNotEqual(try outputs()["model_fit"], before["model_fit"])
     }
 
+    /// A shop whose one platform is large enough to be a segment: the segment is all of it, its
+    /// patterns are `all`'s, and it is fitted once (the log says 2 fits, not 4: BG/NBD and Gamma-Gamma; no customer is old enough for
+    /// a calibration fit), printed under both names with the same values.
+    func testASegmentThatIsTheWholeShopIsFittedOnce() throws {
+        try write("p.toml", Self.pipeline("[predictions]\nsegment_min_customers = 5\n"))
+        var rows: [(String, String, String)] = []
+        for i in 1...12 {
+            rows.append(("b\(i)", String(format: "2025-01-%02d", i), "\(10 + i).00"))
+            if i % 2 == 0 { rows.append(("b\(i)", String(format: "2025-02-%02d", i), "\(15 + i).00")) }
+        }
+        try orders(rows)
+        let r = try siyuRun()
+        XCTAssertTrue(r.stderr.contains("fitted=2 ") && r.stderr.contains("segments=all,shop"), r.stderr)
+        let fit = try csv("model_fit").dropFirst()
+        let all = fit.filter { $0[1] == "all" }.map { [$0[0], $0[2], $0[3], $0[4]] }
+        let shop = fit.filter { $0[1] == "shop" }.map { [$0[0], $0[2], $0[3], $0[4]] }
+        XCTAssertEqual(all.count, 9)
+        XCTAssertEqual(all, shop)
+    }
+
     /// model_fit's six significant digits (plain decimals, never an exponent) and the predictions'
     /// fixed decimals (half away from zero), on values worked out by hand.
     func testNumberFormats() {

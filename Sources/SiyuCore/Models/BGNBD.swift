@@ -63,14 +63,25 @@ public struct BGNBD: Sendable, Equatable {
             let su = SpecialFunctions.logistic(theta[2]), sm = SpecialFunctions.logistic(-theta[2])
             return (value, [g[0], g[1], g[2] * sm - g[3] * su, g[2] + g[3]])
         }
-        let (logA, logB) = Self.logAB(u: outcome.theta[2], v: outcome.theta[3])
+        // Every repeat customer bought once more, on the last day observed: the likelihood does not
+        // depend on a and b at all (B(a, b + 1)/B(a, b) · (1 + a/b) = 1). The search leaves them
+        // where it started; the predictions take the limit more purchases would lead to, no dropout
+        // seen yet (a/(a + b) → 0), not the start values.
+        let flatDropout = data.repeatCustomers > 0 && data.repeatersSeenAfterLast == 0 && data.repeatersBeyondOne == 0
+        let (logA, logB) = Self.logAB(u: flatDropout ? -search.bound : outcome.theta[2], v: outcome.theta[3])
         let theta = [outcome.theta[0], outcome.theta[1], logA, logB]
-        var dataNotes: [String] = []
+        var dataNotes: [String] = [], limits: [String] = []
         if data.repeatCustomers == 0 {
             dataNotes.append("no customer came back: a and b are not identified, r·log(α/(α+T)) → 0")
+            limits.append(ModelDataLimit.nobodyCameBack)
         }
         if data.maxT == 0 {
             dataNotes.append("every customer's T is 0: nothing was observed")
+            limits.append(ModelDataLimit.nothingObserved)
+        }
+        if data.repeatCustomers > 0 && data.repeatersSeenAfterLast == 0 {
+            dataNotes.append("every repeat customer's last purchase is on the last day observed: nothing shows yet whether customers drop out after a purchase")
+            limits.append(ModelDataLimit.noDropoutSeen)
         }
         // The scaled likelihood differs from the one in the caller's unit by Σ n·x·log(scale).
         var fit = Fit(parameters: BGNBD(r: exp(theta[0]), alpha: exp(theta[1]) / data.scale, a: exp(theta[2]), b: exp(theta[3])),
@@ -80,8 +91,13 @@ public struct BGNBD: Sendable, Equatable {
         var unidentified: Set<String> = []
         if data.maxT == 0 { unidentified = ["r", "alpha", "a", "b"] }
         if !edges.isDisjoint(with: ["r", "alpha"]) { unidentified.formUnion(["r", "alpha"]) }
-        if !edges.isDisjoint(with: ["a/(a+b)", "a+b"]) || data.repeatCustomers == 0 { unidentified.formUnion(["a", "b"]) }
+        if !edges.isDisjoint(with: ["a/(a+b)", "a+b"]) || data.repeatCustomers == 0 || data.repeatersSeenAfterLast == 0 {
+            unidentified.formUnion(["a", "b"])
+        }
         fit.unidentified = ["r", "alpha", "a", "b"].filter(unidentified.contains)
+        fit.dataLimits = limits
+        // Nothing observed: any prediction would be the search's start values.
+        fit.predictive = data.maxT > 0
         return fit
     }
 
@@ -225,6 +241,9 @@ public struct BGNBD: Sendable, Equatable {
         var maxT = 0.0
         var customers = 0
         var repeatCustomers = 0
+        /// Repeat customers observed for some time after their last purchase (recency < T), and
+        /// those with more than one repeat purchase.
+        var repeatersSeenAfterLast = 0, repeatersBeyondOne = 0
         var repeatPurchases = 0.0
         var patterns = 0
         /// Distinct scaled T and recency values.
@@ -286,6 +305,8 @@ public struct BGNBD: Sendable, Equatable {
                     continue
                 }
                 repeatCustomers += p.count
+                if p.recency < p.T { repeatersSeenAfterLast += p.count }
+                if p.frequency > 1 { repeatersBeyondOne += p.count }
                 repeatPurchases += Double(p.count) * Double(p.frequency)
                 let x = Double(p.frequency)
                 if groupX.last != x {

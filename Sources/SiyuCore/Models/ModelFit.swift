@@ -21,6 +21,11 @@ public struct ModelFit<Parameters: Sendable>: Sendable {
     /// a purchase rate the same for everybody; Gamma-Gamma: q and γ likewise), or all of them when
     /// the data says nothing. Print them as not estimated; the others are estimates.
     public var unidentified: [String] = []
+    /// Why the data itself limits the fit (`ModelDataLimit` codes), for the report to say in words.
+    public var dataLimits: [String] = []
+    /// False when the data holds nothing to predict from (every T is 0, or no customer): the
+    /// predictions would be the search's start values and are left empty.
+    public var predictive = true
     public var iterations: Int
     /// Likelihood evaluations (each with its gradient).
     public var evaluations: Int
@@ -58,6 +63,20 @@ public struct ModelFit<Parameters: Sendable>: Sendable {
                                                                evaluations: 0, method: "none", notes: []),
                            customers: 0, patterns: 0, ignoredCustomers: ignoredCustomers, dataNotes: [note])
         fit.converged = false
+        fit.predictive = false
+        fit.dataLimits = [ModelDataLimit.noCustomers]
         return fit
     }
+}
+
+/// Codes for what the data cannot tell a model (`ModelFit.dataLimits`).
+public enum ModelDataLimit {
+    /// No customer to fit (Gamma-Gamma: no repeat customer).
+    public static let noCustomers = "no_customers"
+    /// Nobody came back: dropout is not identified and the purchase rate runs to 0.
+    public static let nobodyCameBack = "nobody_came_back"
+    /// Every T is 0.
+    public static let nothingObserved = "nothing_observed"
+    /// Every repeat customer's last purchase is on the last day observed: dropout not seen yet.
+    public static let noDropoutSeen = "no_dropout_seen"
 }

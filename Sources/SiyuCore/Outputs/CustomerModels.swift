@@ -210,8 +210,28 @@ public struct FitStatus: Codable, Sendable {
     public var converged: Bool, degenerate: Bool
     public var note: String
     public var unidentified: [String]
+    /// `ModelDataLimit` codes: what the data could not tell the model.
+    public var dataLimits: [String]
+    public var predictive: Bool
+    enum CodingKeys: String, CodingKey { case model, segment, customers, converged, degenerate, note, unidentified, dataLimits, predictive }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        model = try c.decode(String.self, forKey: .model)
+        segment = try c.decode(String.self, forKey: .segment)
+        customers = try c.decode(Int.self, forKey: .customers)
+        converged = try c.decode(Bool.self, forKey: .converged)
+        degenerate = try c.decode(Bool.self, forKey: .degenerate)
+        note = try c.decode(String.self, forKey: .note)
+        unidentified = try c.decodeIfPresent([String].self, forKey: .unidentified) ?? []
+        dataLimits = try c.decodeIfPresent([String].self, forKey: .dataLimits) ?? []
+        predictive = try c.decodeIfPresent(Bool.self, forKey: .predictive) ?? true
+    }
+
     init(model: String, segment: String, _ s: FitSummary) {
         unidentified = s.unidentified
+        dataLimits = s.dataLimits
+        predictive = s.predictive
         self.model = model
         self.segment = segment
         customers = s.customers
@@ -237,13 +257,15 @@ struct FitSummary: Codable {
     var method: String
     var evaluations: Int
     var unidentified: [String]
+    var dataLimits: [String]
+    var predictive: Bool
 }
 
 extension ModelFit where Parameters == BGNBD {
     var summary: FitSummary {
         FitSummary(parameters: [parameters.r, parameters.alpha, parameters.a, parameters.b], logLikelihood: logLikelihood, converged: converged,
                    degenerate: degenerate, customers: customers, note: note, method: method, evaluations: evaluations,
-                   unidentified: unidentified)
+                   unidentified: unidentified, dataLimits: dataLimits, predictive: predictive)
     }
 }
 
@@ -251,7 +273,7 @@ extension ModelFit where Parameters == GammaGamma {
     var summary: FitSummary {
         FitSummary(parameters: [parameters.p, parameters.q, parameters.gamma], logLikelihood: logLikelihood, converged: converged,
                    degenerate: degenerate, customers: customers, note: note, method: method, evaluations: evaluations,
-                   unidentified: unidentified)
+                   unidentified: unidentified, dataLimits: dataLimits, predictive: predictive)
     }
 }
 
@@ -272,7 +294,7 @@ final class FitCache {
     private(set) var reused = 0, fitted = 0
     private var used: [String] = []
     /// Bumped when a fit's method changes, so that a new siyu does not reuse an old one's parameters.
-    static let version = "1"
+    static let version = "2"
 
     init(_ db: Database) throws { self.db = db }
 
@@ -307,8 +329,14 @@ final class FitCache {
             }
             get.reset()
         }
-        let todo = results.indices.filter { results[$0] == nil }
-        reused = jobs.count - todo.count
+        // The same patterns twice (a shop whose only large platform is all of it) are fitted once.
+        var firstOfKey: [String: Int] = [:]
+        let todo = results.indices.filter { i in
+            guard results[i] == nil, firstOfKey[keys[i]] == nil else { return false }
+            firstOfKey[keys[i]] = i
+            return true
+        }
+        reused = jobs.count - todo.count - results.indices.filter { results[$0] == nil && !todo.contains($0) }.count
         fitted = todo.count
         // The fits left, on both cores (each is single-threaded and pure).
         let out = UnsafeMutableBufferPointer<Result<FitResult, Error>?>.allocate(capacity: max(todo.count, 1))
@@ -335,6 +363,7 @@ final class FitCache {
             }
             try put.run([.text(keys[i]), .text(String(decoding: try JSONEncoder().encode(summary), as: UTF8.self))])
         }
+        for i in results.indices where results[i] == nil { results[i] = results[firstOfKey[keys[i]]!] }
         return results.map { $0! }
     }
 
@@ -372,6 +401,8 @@ extension ModelFit {
         method = s.method
         evaluations = s.evaluations
         unidentified = s.unidentified
+        dataLimits = s.dataLimits
+        predictive = s.predictive
     }
 }
 

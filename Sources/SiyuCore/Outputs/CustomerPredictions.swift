@@ -39,6 +39,8 @@ struct CustomerPredictions: Output {
         let models = try CustomerModels.of(context)
         let started = Date()
         let bg = models.all.bgnbd.parameters
+        // Nothing observed (every T 0): no number but the model's p_alive of 1 for frequency 0.
+        let predictive = models.all.bgnbd.predictive
         let ggFit = models.all.gammaGamma
         let gg: GammaGamma? = ggFit.customers > 0 ? ggFit.parameters : nil
         let horizon = Double(models.horizon)
@@ -64,11 +66,12 @@ struct CustomerPredictions: Output {
                 byPattern[key] = p
             }
             let value = gg.flatMap { $0.conditionalExpectedValue(frequency: x, monetaryValue: Double(CustomerModels.fen(st.bytes(4))) / 100) }
-            let year = value.map { $0 * p.year }
-            try insert.run([.text(st.text(0)), .text(Decimals.format(p.alive, 4)), .text(Decimals.format(p.expected, 4)),
+            let year = predictive ? value.map { $0 * p.year } : nil
+            try insert.run([.text(st.text(0)), .text(predictive || x == 0 ? Decimals.format(p.alive, 4) : ""),
+                            .text(predictive ? Decimals.format(p.expected, 4) : ""),
                             .text(value.map { Decimals.format($0, 2) } ?? ""), .text(year.map { Decimals.format($0, 2) } ?? "")])
             rollup.add(cohort: context.period.index(ofDay: first), channel: st.text(5), repeated: x > 0,
-                       alive: p.alive, expected: p.expected, value: year)
+                       alive: p.alive, expected: predictive ? p.expected : 0, value: year)
             rows += 1
         }
         st.reset()

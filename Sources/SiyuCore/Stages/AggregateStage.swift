@@ -83,6 +83,12 @@ public struct AggregateStage {
         if context == nil { wh.logger.warning("no qualifying purchase in the data: the metric outputs are empty") }
         var rows = 0
         for output in state.outputs { rows += try output.publish(wh, context: context) }
+        // Outputs turned off leave nothing behind that a later `siyu report` could publish as this run's.
+        let off = Outputs.models.sorted().filter { name in !outputs.contains { $0.name == name } }
+        for name in off { try wh.db.execute("DROP TABLE IF EXISTS out_\(name)") }
+        if off.contains(CustomerPredictions.name) {
+            try wh.db.execute("DELETE FROM agg_prediction_rollup; DELETE FROM agg_model_cache; DELETE FROM siyu_meta WHERE key='model_status'")
+        }
         try warnUnevenSources(asOf: state.asOf)
         try wh.setMeta("as_of", state.asOf.map(CivilDate.iso) ?? "")
         try wh.setMeta("outputs", outputs.map { $0.name }.joined(separator: ","))

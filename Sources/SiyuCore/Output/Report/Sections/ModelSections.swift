@@ -41,7 +41,7 @@ struct ModelNotes {
             out += HTML.warn(esc(w("\(who)没有收敛：参数是搜索停下时的最好值，不是最大似然估计，它的预测只能作粗略参考。", "\(whoEn) did not converge: its parameters are the best the search found, not a maximum of the likelihood; read its predictions as rough at best."))
                              + (f.note.isEmpty ? "" : " <small>\(esc(w("技术说明：", "Details: ") + f.note))</small>"))
         }
-        if model == "bgnbd" && f.unidentified.count == 4 {
+        if model == "bgnbd" && !Set(f.dataLimits).isDisjoint(with: [ModelDataLimit.nobodyCameBack, ModelDataLimit.nothingObserved]) {
             out += HTML.warn(esc(w("\(who)：数据中还没有人复购（或观察期为 0），模型无从学习：p_alive 和预期复购日数没有意义。", "\(whoEn): nobody has come back yet (or nothing was observed), so the model has nothing to learn from: p_alive and the expected purchases mean nothing.")))
         }
         if model == "gamma_gamma", let q = value(model, segment, "q"), q <= 1 {
@@ -71,6 +71,15 @@ struct ModelNotes {
         guard !names.isEmpty else { return nil }
         let set = Set(names)
         var parts: [String] = []
+        // Missing data is not a finding: say what the data lacks instead.
+        var limits = Set((facts?.status?.fits ?? []).filter { $0.model == model && !$0.segment.hasPrefix("calibration") }.flatMap(\.dataLimits))
+        // Dropout not seen yet speaks of a and b only; nobody came back of the rate too.
+        if set.isDisjoint(with: ["a", "b"]) { limits.remove(ModelDataLimit.noDropoutSeen) }
+        if set.isDisjoint(with: ["a", "b", "r", "alpha"]) { limits.remove(ModelDataLimit.nobodyCameBack) }
+        if let reason = Self.limitText(Array(limits), w) {
+            let symbols = names.map { ["alpha": "α", "gamma": "γ"][$0] ?? $0 }
+            return w("\(symbols.joined(separator: "、")) 未被数据确定（留空）：", "\(symbols.joined(separator: ", ")) not estimated (left empty): ") + reason
+        }
         if model == "bgnbd" {
             if set.count == 4 { return w("r、α、a、b 都未被数据确定（没有复购可学）。", "r, α, a and b are all not estimated (no repeat purchase to learn from).") }
             if set.isSuperset(of: ["a", "b"]) {
@@ -90,6 +99,23 @@ struct ModelNotes {
             }
         }
         return parts.isEmpty ? w("\(names.joined(separator: "、")) 未被数据确定（留空）。", "\(names.joined(separator: ", ")) not estimated (left empty).") : parts.joined(separator: " ")
+    }
+
+    /// What the data lacks, in words (`ModelDataLimit` codes), most basic first; nil for none.
+    static func limitText(_ codes: [String], _ w: Words) -> String? {
+        let set = Set(codes)
+        if set.contains(ModelDataLimit.noCustomers) { return w("还没有可拟合的客户。", "there are no customers to fit yet.") }
+        if set.contains(ModelDataLimit.nothingObserved) {
+            return w("每位客户都是在截止日首购的，还什么都没观察到，没有预测。", "every customer was acquired on the as-of date: nothing has been observed yet, so there are no predictions.")
+        }
+        if set.contains(ModelDataLimit.nobodyCameBack) {
+            return w("还没有客户复购：无从估计流失，购买频率趋于 0，预期复购日数接近 0。", "nobody has come back yet: dropout cannot be estimated and the purchase rate runs to 0, so the expected purchases are near 0.")
+        }
+        if set.contains(ModelDataLimit.noDropoutSeen) {
+            return w("复购客户的最后一次购买都在截止日：还看不出客户是否会在购买后流失；预测按“尚未见流失”计算，偏乐观。",
+                     "every repeat customer's last purchase is on the as-of date: nothing shows yet whether customers drop out after a purchase; the predictions assume no dropout so far and are optimistic.")
+        }
+        return nil
     }
 
     /// Why no customer has a predicted value.
@@ -198,7 +224,9 @@ struct ModelFitSection {
         }
         if let facts = notes.facts, facts.status != nil {
             let unconverged = fits.filter { facts.fit($0.model, $0.segment).map { !$0.converged && $0.customers > 0 } ?? false }
-            s += esc(unconverged.isEmpty ? w("；都已收敛。", "; all converged.") : w("；\(unconverged.count) 个没有收敛（见下）。", "; \(unconverged.count) did not converge (below)."))
+            let ran = fits.filter { (facts.fit($0.model, $0.segment)?.customers ?? 0) > 0 }
+            s += esc(ran.isEmpty ? w("；没有客户，没有拟合。", "; there are no customers, so nothing was fitted.")
+                     : unconverged.isEmpty ? w("；都已收敛。", "; all converged.") : w("；\(unconverged.count) 个没有收敛（见下）。", "; \(unconverged.count) did not converge (below)."))
         } else {
             s += esc(w("。", "."))
         }
