@@ -9,7 +9,7 @@ BROWSER_PYTHON ?= /usr/bin/python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SIYU := .build/release/siyu
 
-.PHONY: all deps test-deps build build-debug run test unit crosscheck crosscheck-deps browser e2e bench bench-models clean sample-data
+.PHONY: all deps spark-deps test-deps build build-debug run test unit crosscheck crosscheck-deps browser e2e bench bench-models clean sample-data
 
 all: build
 
@@ -26,6 +26,10 @@ endef
 deps:
 	$(call apt_install,$(APT_PACKAGES))
 	@command -v swift >/dev/null || { echo "error: swift (6.x) is not on PATH; install the Swift toolchain first"; exit 1; }
+
+## spark-deps: a JDK 17+ (Debian) and pyspark (PyPI) for the Spark engine (spike, issue 18), only when missing
+spark-deps:
+	@bash spark/deps.sh
 
 ## test-deps: what the browser test needs besides (Chromium, its driver, selenium, a CJK font)
 test-deps: crosscheck-deps
