@@ -58,6 +58,7 @@ def main():
     ap.add_argument("--partitions", type=int, default=4, help="spark.sql.shuffle.partitions")
     ap.add_argument("--checkpoint", choices=["reliable", "local", "none"], default="reliable")
     ap.add_argument("--json", help="write the measurements here")
+    ap.add_argument("--driver-memory", default="2g")
     args = ap.parse_args()
     cwd = os.getcwd()
     times = {}
@@ -67,7 +68,7 @@ def main():
     spark = (SparkSession.builder.master(args.master).appName("siyu-spark-spike")
              .config("spark.sql.shuffle.partitions", str(args.partitions))
              .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
-             .config("spark.driver.memory", "2g")
+             .config("spark.driver.memory", args.driver_memory)
              .getOrCreate())
     spark.sparkContext.setLogLevel("ERROR")
     sc = spark.sparkContext
