@@ -40,7 +40,7 @@ extension CleanStage {
             FileRow(fileID: st.int(0), source: st.text(1), kind: SourceKind(rawValue: st.text(2)) ?? .generic,
                     name: st.text(3), header: HeaderMap(Warehouse.splitCells(st.text(4))), exportKey: st.text(5),
                     firstRowID: st.int(6), lastRowID: st.int(7), path: paths[st.int(0)]?.first ?? st.text(8))
-        }.sorted { full ? $0.obs > $1.obs : $0.obs < $1.obs }
+        }.sorted { full ? FileRow.isNewer($0.obs, than: $1.obs) : FileRow.isNewer($1.obs, than: $0.obs) }
         return CleanPlan(full: full, files: files, paths: paths, fingerprint: fingerprint, dropped: dropped, moved: moved)
     }
 

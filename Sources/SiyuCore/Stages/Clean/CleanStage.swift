@@ -48,8 +48,13 @@ public struct CleanStage {
     let latestTs: Int
     public init(_ wh: Warehouse, now: Date = Date()) {
         self.wh = wh
-        let local = Int(now.timeIntervalSince1970) + wh.pipeline.timeZone.secondsFromGMT(for: now)
-        latestTs = (CivilDate.floorDiv(local, 86400) + 1) * 86400 - 1
+        latestTs = (Self.runDay(now: now, timeZone: wh.pipeline.timeZone) + 1) * 86400 - 1
+    }
+
+    /// The run's own day in the business time zone (days since 1970-01-01): a date after it is
+    /// implausible. `siyu _plan` prints it so that every Spark executor uses the same day.
+    public static func runDay(now: Date, timeZone: TimeZone) -> Int {
+        CivilDate.floorDiv(Int(now.timeIntervalSince1970) + timeZone.secondsFromGMT(for: now), 86400)
     }
 
     struct Quarantine: Error { var reason: String; var column: Int? }
@@ -65,6 +70,11 @@ public struct CleanStage {
 
         /// The observation key of a file with this export time (or "") found at `path`.
         static func observation(exportKey: String, path: String) -> String { exportKey + "/" + Pipeline.deliveryKey(path) }
+
+        /// True when observation `a` is newer than `b` (a full clean writes newest first and the
+        /// first observation of an order wins). Swift `String` order: the Spark driver takes
+        /// ranks from `siyu _plan` instead of comparing keys itself.
+        static func isNewer(_ a: String, than b: String) -> Bool { a > b }
     }
 
     public func run(runID: String) throws -> StageReport {

@@ -11,21 +11,7 @@ public struct IngestStage {
     public func run(runID: String) throws -> StageReport {
         let started = Date()
         var report = StageReport(stage: "ingest")
-        var work: [(String, SourceConfig)] = []
-        var globs: [(source: SourceConfig, glob: String, matched: [String])] = []
-        for source in wh.pipeline.sources {
-            var matched: [String] = []
-            for pattern in source.files {
-                let m = Pipeline.matches(pattern)
-                if m.isEmpty { wh.logger.debug("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"]) }
-                globs.append((source, pattern, m))
-                matched += m
-            }
-            // One warning per source that finds nothing at all (a glob of a source that has other
-            // files is often tomorrow's folder, not a mistake).
-            if matched.isEmpty { wh.logger.warning("no file matches any glob of this source", metadata: ["source": "\(source.name)", "globs": "\(source.files.joined(separator: " "))"]) }
-            work += Pipeline.inDeliveryOrder(matched).map { ($0, source) }
-        }
+        let (work, globs) = Self.walk(wh.pipeline, logger: wh.logger)
         // A rebuild lands every row into a new file: straight into the database, not via the WAL.
         try wh.bulk { try wh.db.transaction {
             // Every ingest marks the files its globs match (`seen`): the files that count.
@@ -75,6 +61,29 @@ public struct IngestStage {
         } }
         report.seconds = Date().timeIntervalSince(started)
         return report
+    }
+
+    /// The files a run takes, in ingest order (the file_id order of a rebuild): sources in
+    /// pipeline order, each source's globs' matches deduplicated in delivery order
+    /// (`Pipeline.inDeliveryOrder`); and each glob's matches (for the missing-source guards).
+    /// `siyu _plan` lists the same walk.
+    public static func walk(_ pipeline: Pipeline, logger: Logger) -> (work: [(String, SourceConfig)], globs: [(source: SourceConfig, glob: String, matched: [String])]) {
+        var work: [(String, SourceConfig)] = []
+        var globs: [(source: SourceConfig, glob: String, matched: [String])] = []
+        for source in pipeline.sources {
+            var matched: [String] = []
+            for pattern in source.files {
+                let m = Pipeline.matches(pattern)
+                if m.isEmpty { logger.debug("no file matches this glob", metadata: ["source": "\(source.name)", "glob": "\(pattern)"]) }
+                globs.append((source, pattern, m))
+                matched += m
+            }
+            // One warning per source that finds nothing at all (a glob of a source that has other
+            // files is often tomorrow's folder, not a mistake).
+            if matched.isEmpty { logger.warning("no file matches any glob of this source", metadata: ["source": "\(source.name)", "globs": "\(source.files.joined(separator: " "))"]) }
+            work += Pipeline.inDeliveryOrder(matched).map { ($0, source) }
+        }
+        return (work, globs)
     }
 
     static func sha256(of path: String) throws -> (String, Int) {
