@@ -4,7 +4,7 @@
   python3 spark/spike.py --pipeline pipelines/sample.toml --siyu .build/debug/siyu \
       --reference /tmp/s.sqlite --master 'local[2]'
 
-1. Lists the pipeline's files (sources in order, each source's files in delivery order).
+1. Takes the pipeline's files from `siyu _plan` (ingest order, re-deliveries, observation ranks).
 2. Executors: `RDD.pipe` through spark/executor.py, which runs siyu's own ingest + clean on each
    file alone and prints its raw_files / quarantine / stg_* rows as JSON lines.
 3. Driver (Spark SQL): the cross-file work of clean: re-deliveries (same sha256), newest
@@ -16,37 +16,54 @@
 """
 import argparse
 import collections
-import glob
 import json
 import os
 import sqlite3
 import sys
 import tempfile
 import time
-import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import components  # noqa: E402  (spark/components.py)
 
 
-def delivery_key(path):
-    """Pipeline.deliveryKey: the path without its extension, U+0001, the path ("X.csv" before "X (1).csv")."""
-    return os.path.splitext(path)[0] + "\x01" + path
+def unescape(v):
+    """The inverse of SparkPlan.escape: \\ \t \n \r (a backslash before another character stands for it)."""
+    if "\\" not in v:
+        return v
+    out, i = [], 0
+    while i < len(v):
+        c = v[i]
+        if c == "\\" and i + 1 < len(v):
+            i += 1
+            c = {"t": "\t", "n": "\n", "r": "\r"}.get(v[i], v[i])
+        out.append(c)
+        i += 1
+    return "".join(out)
 
 
-def plan_files(pipeline, cwd):
-    """(task, source index, source name, kind, path) in a rebuild's ingest order."""
-    with open(os.path.join(cwd, pipeline), "rb") as f:
-        cfg = tomllib.load(f)
-    tasks = []
-    for si, src in enumerate(cfg.get("source", [])):
-        paths = []
-        for pattern in src.get("files", []):
-            paths += glob.glob(pattern, root_dir=cwd)
-        for p in sorted(set(paths), key=delivery_key):
-            tasks.append({"task": len(tasks), "source_index": si, "source": src["name"], "kind": src["kind"], "path": p})
-    return tasks
+def read_plan(text):
+    """`siyu _plan`'s TSV: (the header's key=value fields, the rows as dicts; "" = absent)."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    header = dict(f.split("=", 1) for f in lines[0].split("\t")[1:])
+    header = {k: unescape(v) for k, v in header.items()}
+    names = lines[1].split("\t")
+    return header, [dict(zip(names, map(unescape, line.split("\t")))) for line in lines[2:]]
+
+
+def plan_files(pipeline, siyu, cwd):
+    """The files in a rebuild's ingest order with their re-deliveries and observation ranks, from
+    `siyu _plan` (IngestStage.walk, CleanStage's observation order): no ordering code here."""
+    import subprocess
+    out = subprocess.run([siyu, "_plan", "--pipeline", pipeline], cwd=cwd, check=True, capture_output=True, text=True).stdout
+    header, rows = read_plan(out)
+    tasks = [{"task": int(r["ingest_order"]) - 1, "source_index": int(r["source_index"]), "source": r["source"], "kind": r["kind"],
+              "path": r["path"], "copy_of": int(r["copy_of"]) - 1 if r["copy_of"] else None,
+              "obs_rank": int(r["obs_rank"]) if r["obs_rank"] else None} for r in rows]
+    return header, tasks
 
 
 def main():
@@ -75,9 +92,11 @@ def main():
     times["session_start_s"] = round(time.time() - t, 2)
 
     # 1. the files, in a rebuild's ingest order
-    tasks = plan_files(args.pipeline, cwd)
     t = time.time()
     siyu = os.path.abspath(args.siyu)
+    plan_header, tasks = plan_files(args.pipeline, siyu, cwd)
+    times["plan_s"] = round(time.time() - t, 2)
+    t = time.time()
     lines = [json.dumps({"task": x["task"], "source": x["source"], "path": x["path"], "pipeline": os.path.abspath(args.pipeline),
                          "siyu": siyu, "cwd": cwd}, ensure_ascii=False) for x in tasks]
     # 2. executors: siyu on each file, one task per file (a file is the unit of parallelism)
@@ -112,21 +131,21 @@ def main():
     t = time.time()
     df = {name: frame(name) for name in schemas}
     # 3. cross-file clean work
-    plan = spark.createDataFrame([(x["task"], x["source_index"], x["path"], delivery_key(x["path"])) for x in tasks],
-                                 "task long, source_index long, path string, dkey string")
+    # the order comes from `siyu _plan`: obs_rank 1 = the newest observation; copies (same bytes as
+    # a file earlier in ingest order) and unreadable files have no rank
+    plan = spark.createDataFrame([(x["task"], x["source_index"], x["path"], x["obs_rank"]) for x in tasks],
+                                 "task long, source_index long, path string, obs_rank long")
     files = (df["raw_files"].join(plan, "task")
-             # a re-delivery (same bytes) counts once, under the first of its paths in ingest order
-             .withColumn("copy", F.row_number().over(Window.partitionBy("sha256").orderBy("task")))
-             .withColumn("obs", F.concat(F.coalesce("export_key", F.lit("")), F.lit("/"), "dkey")))
-    counting = files.where((F.col("copy") == 1) & (F.col("status") == "landed")).select("task", "path", "obs").cache()
-    # newest observation wins: per order the row of the file with the largest observation key
+             .withColumn("copy", F.when(F.col("obs_rank").isNotNull(), F.lit(1)).otherwise(F.lit(2))))
+    counting = files.where((F.col("copy") == 1) & (F.col("status") == "landed")).select("task", "path", "obs_rank").cache()
+    # newest observation wins: per order the row of the file with the smallest rank
     orders = (df["stg_orders"].join(counting, "task")
-              .withColumn("rank", F.row_number().over(Window.partitionBy("platform", "order_id").orderBy(F.col("obs").desc())))
+              .withColumn("rank", F.row_number().over(Window.partitionBy("platform", "order_id").orderBy("obs_rank")))
               .where("rank = 1").drop("rank").cache())
     # item lines: all of them from the newest export that lists the order, never mixed
     items = (df["stg_items"].join(counting, "task")
-             .withColumn("newest", F.max("obs").over(Window.partitionBy("platform", "order_id")))
-             .where(F.col("obs") == F.col("newest")).drop("newest"))
+             .withColumn("newest", F.min("obs_rank").over(Window.partitionBy("platform", "order_id")))
+             .where(F.col("obs_rank") == F.col("newest")).drop("newest"))
     order_counts = orders.groupBy("path", "platform", "status").agg(F.count(F.lit(1)).alias("orders"))
     follows = df["stg_follow_records"].join(counting, "task").cache()
     spend = df["stg_spend"].join(counting, "task")
@@ -142,7 +161,7 @@ def main():
     n_components = labels.select("component").distinct().count()
     times["identity_s"] = round(time.time() - t, 2)
 
-    result = {"master": args.master, "files": len(tasks), "records": nrec, "orders": n_orders, "nodes": labels.count(),
+    result = {"master": args.master, "plan": plan_header, "files": len(tasks), "records": nrec, "orders": n_orders, "nodes": labels.count(),
               "components": n_components, "cc_rounds": rounds, "cc_round_seconds": cc_seconds, "times": times,
               "per_file_seconds": {"min": file_seconds[0], "median": file_seconds[len(file_seconds) // 2], "max": file_seconds[-1],
                                    "sum": round(sum(file_seconds), 2)},
