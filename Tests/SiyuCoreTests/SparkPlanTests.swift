@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import XCTest
 @testable import SiyuCore
 
@@ -123,6 +124,29 @@ final class SparkPlanTests: XCTestCase {
             XCTAssertEqual(SparkPlan.unescape(Substring(SparkPlan.escape(s))), s)
             XCTAssertFalse(SparkPlan.escape(s).contains(where: { $0 == "\t" || $0 == "\n" || $0 == "\r" }))
         }
+    }
+
+    /// The same bytes under another source (a Tmall export dropped into the followers' folder): a
+    /// copy of the Tmall file, whose observation takes the first of its paths in delivery order,
+    /// as `Warehouse.currentPaths` gives clean (here the copy's path, followers < tmall).
+    func testACopyUnderAnotherSourceGivesItsPathToTheObservation() throws {
+        let name = "ExportOrderList202510081645.csv"
+        try FileManager.default.copyItem(at: work.appendingPathComponent("sample-data/tmall/\(name)"),
+                                         to: work.appendingPathComponent("sample-data/followers/\(name)"))
+        let p = try plan()
+        let original = try XCTUnwrap(p.rows.first { $0["path"] == "sample-data/tmall/\(name)" })
+        let copy = try XCTUnwrap(p.rows.first { $0["path"] == "sample-data/followers/\(name)" })
+        XCTAssertEqual([copy["source"], copy["copy_of"], copy["obs"], copy["obs_rank"]], ["followers", original["ingest_order"], "", ""])
+        XCTAssertEqual(original["obs"], "20251008164500/sample-data/followers/ExportOrderList202510081645\u{1}sample-data/followers/\(name)")
+        let i = try TestSupport.siyu(["ingest", "--quiet", "--pipeline", "pipelines/sample.toml", "--warehouse", "w.sqlite"], cwd: work)
+        XCTAssertEqual(i.status, 0, i.stderr)
+        XCTAssertEqual(try db().scalarText("SELECT f.path FROM raw_redeliveries r JOIN raw_files f ON f.file_id = r.duplicate_of WHERE r.path=?",
+                                           [.text("sample-data/followers/\(name)")]), "sample-data/tmall/\(name)")
+        // The path clean takes for the file's observation (CleanPlan: currentPaths()[id].first).
+        let wh = try Warehouse(pipeline: Pipeline.load(path: work.appendingPathComponent("pipelines/sample.toml").path),
+                               logger: Logger(label: "test"), path: work.appendingPathComponent("w.sqlite").path, readOnly: true)
+        let id = try XCTUnwrap(try db().scalarText("SELECT file_id FROM raw_files WHERE path=?", [.text("sample-data/tmall/\(name)")]).flatMap { Int($0) })
+        XCTAssertEqual(try wh.currentPaths()[id]?.first, "sample-data/followers/\(name)")
     }
 
     func testUnreadableFilesAreListedWithTheirProblemAndHiddenFromHelp() throws {
