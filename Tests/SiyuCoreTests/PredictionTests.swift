@@ -167,6 +167,9 @@ final class PredictionTests: XCTestCase {
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/reports").path)
         XCTAssertFalse(files.contains { $0.contains("prediction") || $0.contains("model") }, "\(files)")
+        // Off leaves no model table or status behind (status lists neither).
+        let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: dir).stdout
+        XCTAssertFalse(status.contains("customer models") || status.contains("out_model_fit") || status.contains("out_customer_predictions"), status)
 
         for (text, message) in [("[predictions]\nhorizon_day = 30\n", "unknown key `horizon_day` in [predictions]; did you mean `horizon_days`?"),
                                 ("[predictions]\nhorizon_days = 0\n", "`horizon_days` must be from 1 to 3650 days, not 0"),
@@ -237,6 +240,11 @@ final class PredictionTests: XCTestCase {
             return out
         }
         let before = try outputs()
+        // status says how the fits went: 40 customers, 19 of whom came back (every third and every fifth).
+        let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: dir).stdout
+        XCTAssertTrue(status.contains("customer models (last aggregate, horizon 90 days):"), status)
+        XCTAssertTrue(status.contains("bgnbd        all                    customers=40  "), status)
+        XCTAssertTrue(status.contains("gamma_gamma  all                    customers=19  "), status)
         let second = try siyuRun()
         XCTAssertTrue(second.stderr.contains("fitted=0") && second.stderr.contains("reused=3"), second.stderr)
         XCTAssertEqual(try outputs(), before)
