@@ -146,6 +146,22 @@ final class PredictionTests: XCTestCase {
         XCTAssertTrue(summary.contains { $0[3] == "0" && $0[5] == "25" })
     }
 
+    /// Every customer acquired by the calibration date was acquired on that very day (T = 0 in the
+    /// calibration): the calibration fit has nothing to learn from, so prediction_check prints the
+    /// actual means and no predicted one, and the page says there is nothing to check.
+    /// Horizon 30: as-of 2025-03-31 (the last purchase), calibration date 2025-03-01.
+    func testACalibrationWithNothingObservedPredictsNothing() throws {
+        try write("p.toml", Self.pipeline("[predictions]\nhorizon_days = 30\n"))
+        try orders([("c1", "2025-03-01", "10.00"), ("c2", "2025-03-01", "11.00"), ("c2", "2025-03-20", "12.00"),
+                    ("c3", "2025-03-10", "13.00"), ("c3", "2025-03-31", "14.00")])
+        try siyuRun()
+        let check = try csv("prediction_check").dropFirst()
+        XCTAssertEqual(check.first, ["0", "2", "", "0.5000"])   // c1 and c2; c2 came back once
+        XCTAssertEqual(check.dropFirst().map { $0[1] }, ["0", "0", "0", "0", "0", "0", "0"])
+        let html = try TestSupport.read(dir.appendingPathComponent("out/reports/index.html"))
+        XCTAssertTrue(html.contains("的客户都是当天首购的，还没有可观察的历史：无法检验预测。"))
+    }
+
     /// `[predictions]`: off leaves the other outputs byte for byte as they are; bad keys and values
     /// are refused with where and what.
     func testSettings() throws {

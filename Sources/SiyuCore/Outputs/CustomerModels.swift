@@ -147,7 +147,8 @@ final class CustomerModels {
                 let bin = min(Int(k.x), 7)
                 let e = model.expectedPurchases(inNext: t, frequency: Int(k.x), recency: Double(k.recency), T: Double(k.T))
                 check[bin].customers += v.n
-                check[bin].predicted += e * Double(v.n)
+                // Nothing observed by the calibration date (every T 0): no prediction to check.
+                check[bin].predicted += fit.predictive ? e * Double(v.n) : .nan
                 check[bin].actual += v.actual
             }
         }
