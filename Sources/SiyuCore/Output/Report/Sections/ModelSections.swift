@@ -77,7 +77,7 @@ struct ModelNotes {
         if set.isDisjoint(with: ["a", "b"]) { limits.remove(ModelDataLimit.noDropoutSeen) }
         if set.isDisjoint(with: ["a", "b", "r", "alpha"]) { limits.remove(ModelDataLimit.nobodyCameBack) }
         if let reason = Self.limitText(Array(limits), w) {
-            let symbols = names.map { ["alpha": "α", "gamma": "γ"][$0] ?? $0 }
+            let symbols = names.map { ModelFitSection.symbol[$0] ?? $0 }
             return w("\(symbols.joined(separator: "、")) 未被数据确定（留空）：", "\(symbols.joined(separator: ", ")) not estimated (left empty): ") + reason
         }
         if model == "bgnbd" {
