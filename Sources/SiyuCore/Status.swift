@@ -46,6 +46,14 @@ public enum Status {
                 out += "\nreport: NOT PUBLISHED: the last report (run \(ran)) was written but \(output.output) \(current.map { "still shows \($0)" } ?? "does not point at it"); run `siyu report` (or `siyu run`)\n"
             }
         }
+        if let json = try wh.meta("model_status"), let status = try? JSONDecoder().decode(ModelStatus.self, from: Data(json.utf8)) {
+            out += "\ncustomer models (last aggregate, horizon \(status.horizon) days):\n"
+            for f in status.fits {
+                let state = f.customers == 0 ? "no customers" : f.converged ? "converged" : "NOT CONVERGED: \(f.note)"
+                let empty = f.unidentified.isEmpty ? "" : "; not estimated: \(f.unidentified.joined(separator: ", "))"
+                out += "  \(f.model.padding(toLength: 12, withPad: " ", startingAt: 0)) \(f.segment.padding(toLength: 22, withPad: " ", startingAt: 0)) customers=\(f.customers)  \(state)\(empty)\n"
+            }
+        }
         out += "\nfiles:\n"
         let paths = try wh.currentPaths()
         let files = try db.prepare("""

@@ -77,8 +77,7 @@ final class PredictionTests: XCTestCase {
         XCTAssertEqual(f["gamma_gamma/all/customers"], "0")
         for p in ["p", "q", "gamma", "log_likelihood"] { XCTAssertEqual(f["gamma_gamma/all/\(p)"], "", p) }
         // Nobody bought twice: the likelihood's supremum is 1 (log 0), approached as the rate goes to 0.
-        let ll = try XCTUnwrap(Double(try XCTUnwrap(f["bgnbd/all/log_likelihood"])))
-        XCTAssertEqual(ll, 0, accuracy: 1e-3)
+        XCTAssertEqual(f["bgnbd/all/log_likelihood"], "0")
         let predictions = try csv("customer_predictions")
         XCTAssertEqual(predictions[0], ["customer_key", "p_alive", "expected_purchases_90d", "expected_value", "predicted_value_365d"])
         XCTAssertEqual(predictions.count, 11)
@@ -147,6 +146,22 @@ final class PredictionTests: XCTestCase {
         XCTAssertTrue(summary.contains { $0[3] == "0" && $0[5] == "25" })
     }
 
+    /// Every customer acquired by the calibration date was acquired on that very day (T = 0 in the
+    /// calibration): the calibration fit has nothing to learn from, so prediction_check prints the
+    /// actual means and no predicted one, and the page says there is nothing to check.
+    /// Horizon 30: as-of 2025-03-31 (the last purchase), calibration date 2025-03-01.
+    func testACalibrationWithNothingObservedPredictsNothing() throws {
+        try write("p.toml", Self.pipeline("[predictions]\nhorizon_days = 30\n"))
+        try orders([("c1", "2025-03-01", "10.00"), ("c2", "2025-03-01", "11.00"), ("c2", "2025-03-20", "12.00"),
+                    ("c3", "2025-03-10", "13.00"), ("c3", "2025-03-31", "14.00")])
+        try siyuRun()
+        let check = try csv("prediction_check").dropFirst()
+        XCTAssertEqual(check.first, ["0", "2", "", "0.5000"])   // c1 and c2; c2 came back once
+        XCTAssertEqual(check.dropFirst().map { $0[1] }, ["0", "0", "0", "0", "0", "0", "0"])
+        let html = try TestSupport.read(dir.appendingPathComponent("out/reports/index.html"))
+        XCTAssertTrue(html.contains("的客户都是当天首购的，还没有可观察的历史：无法检验预测。"))
+    }
+
     /// `[predictions]`: off leaves the other outputs byte for byte as they are; bad keys and values
     /// are refused with where and what.
     func testSettings() throws {
@@ -168,6 +183,9 @@ final class PredictionTests: XCTestCase {
         }
         let files = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out/reports").path)
         XCTAssertFalse(files.contains { $0.contains("prediction") || $0.contains("model") }, "\(files)")
+        // Off leaves no model table or status behind (status lists neither).
+        let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: dir).stdout
+        XCTAssertFalse(status.contains("customer models") || status.contains("out_model_fit") || status.contains("out_customer_predictions"), status)
 
         for (text, message) in [("[predictions]\nhorizon_day = 30\n", "unknown key `horizon_day` in [predictions]; did you mean `horizon_days`?"),
                                 ("[predictions]\nhorizon_days = 0\n", "`horizon_days` must be from 1 to 3650 days, not 0"),
@@ -238,6 +256,11 @@ final class PredictionTests: XCTestCase {
             return out
         }
         let before = try outputs()
+        // status says how the fits went: 40 customers, 19 of whom came back (every third and every fifth).
+        let status = try TestSupport.siyu(["status", "--pipeline", "p.toml"], cwd: dir).stdout
+        XCTAssertTrue(status.contains("customer models (last aggregate, horizon 90 days):"), status)
+        XCTAssertTrue(status.contains("bgnbd        all                    customers=40  "), status)
+        XCTAssertTrue(status.contains("gamma_gamma  all                    customers=19  "), status)
         let second = try siyuRun()
         XCTAssertTrue(second.stderr.contains("fitted=0") && second.stderr.contains("reused=3"), second.stderr)
         XCTAssertEqual(try outputs(), before)

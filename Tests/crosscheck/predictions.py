@@ -718,17 +718,26 @@ def _printed(siyu_fit, model: str, seg: str, names) -> dict[str, float]:
     return {k: siyu_fit[(model, seg, k)] for k in names if siyu_fit.get((model, seg, k)) is not None}
 
 
-def _compare_model_fit(pred: Predictions, siyu_dir: str, siyu_fit) -> int:
-    name = "model_fit.csv"
+def _open_siyu(name: str, siyu_dir: str, cols: list, mine: list):
+    """siyu's file beside this module's table: (cols, mine, header, rows, diffs) with a header
+    difference already in diffs; None (and a line saying so) when siyu wrote no such file."""
     path = os.path.join(siyu_dir, name)
     if not os.path.exists(path):
         print(f"{name}: MISSING in {siyu_dir}")
-        return 1
-    cols, mine = pred.model_fit()
+        return None
     header, theirs = _read(path)
-    diffs, notes = [], []
+    diffs = []
     if header[:len(cols)] != cols:
         diffs.append(f"header: expected {cols} first, got {header[:len(cols)]}")
+    return cols, mine, header, theirs, diffs
+
+def _compare_model_fit(pred: Predictions, siyu_dir: str, siyu_fit) -> int:
+    name = "model_fit.csv"
+    opened = _open_siyu(name, siyu_dir, *pred.model_fit())
+    if opened is None:
+        return 1
+    cols, mine, header, theirs, diffs = opened
+    notes = []
     order_mine = [(r[0], r[1], r[3]) for r in mine]
     order_siyu = [(r.get("model", ""), r.get("segment", ""), r.get("parameter", "")) for r in theirs]
     if order_mine != order_siyu:
@@ -826,15 +835,10 @@ def _bumped(fam: Family, fit: Fit, printed: dict[str, float]):
 
 def _compare_customer_predictions(pred: Predictions, siyu_dir: str, siyu_fit) -> int:
     name = "customer_predictions.csv"
-    path = os.path.join(siyu_dir, name)
-    if not os.path.exists(path):
-        print(f"{name}: MISSING in {siyu_dir}")
+    opened = _open_siyu(name, siyu_dir, *pred.customer_predictions())
+    if opened is None:
         return 1
-    cols, mine = pred.customer_predictions()
-    header, theirs = _read(path)
-    diffs = []
-    if header[:len(cols)] != cols:
-        diffs.append(f"header: expected {cols} first, got {header[:len(cols)]}")
+    cols, mine, header, theirs, diffs = opened
     keys_mine = [r[0] for r in mine]
     keys_siyu = [r.get("customer_key", "") for r in theirs]
     only_m, only_s = set(keys_mine) - set(keys_siyu), set(keys_siyu) - set(keys_mine)
@@ -920,15 +924,10 @@ def _compare_customer_predictions(pred: Predictions, siyu_dir: str, siyu_fit) ->
 
 def _compare_prediction_check(pred: Predictions, siyu_dir: str) -> int:
     name = "prediction_check.csv"
-    path = os.path.join(siyu_dir, name)
-    if not os.path.exists(path):
-        print(f"{name}: MISSING in {siyu_dir}")
+    opened = _open_siyu(name, siyu_dir, *pred.prediction_check())
+    if opened is None:
         return 1
-    cols, mine = pred.prediction_check()
-    header, theirs = _read(path)
-    diffs = []
-    if header[:len(cols)] != cols:
-        diffs.append(f"header: expected {cols} first, got {header[:len(cols)]}")
+    cols, mine, header, theirs, diffs = opened
     if [r.get("frequency") for r in theirs] != FREQUENCY_BUCKETS:
         diffs.append(f"rows: expected frequency {FREQUENCY_BUCKETS}, got {[r.get('frequency') for r in theirs]}")
     worst = 0.0

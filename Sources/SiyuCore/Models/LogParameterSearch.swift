@@ -38,11 +38,11 @@ struct LogParameterSearch {
         if !qn.converged, let pinned = pinnedAtEdge(from: qn, quasiNewton, objective) {
             // The supremum is at infinity along some coordinates (b → ∞ with a/(a + b) fixed: one
             // dropout probability for all): those are held at the edge and the rest converge.
-            outcome.theta = pinned.result.point
-            outcome.value = pinned.result.value
+            outcome.theta = pinned.point
+            outcome.value = pinned.value
             outcome.converged = true
-            outcome.iterations += pinned.result.iterations
-            outcome.evaluations += pinned.result.evaluations
+            outcome.iterations += pinned.iterations
+            outcome.evaluations += pinned.evaluations
             outcome.method = "quasi-newton (\(qn.stop.rawValue)), then quasi-newton with \(pinned.names.joined(separator: ", ")) held at the edge"
         } else if !qn.converged {
             let nm = NelderMead(relativeTolerance: relativeTolerance, box: bound)
@@ -57,7 +57,7 @@ struct LogParameterSearch {
             outcome.evaluations += nm.evaluations
             if !nm.converged { outcome.notes.append("did not converge in \(outcome.evaluations) evaluations") }
         }
-        for (name, v) in zip(names, outcome.theta) where abs(v) >= bound - 0.5 {
+        for (name, v) in zip(names, outcome.theta) where atEdge(v) {
             outcome.atEdge = true
             outcome.edges.append(name)
             outcome.notes.append("\(name) ran to the edge of the search box (\(v < 0 ? "→ 0" : "→ ∞"))")
@@ -70,12 +70,13 @@ struct LogParameterSearch {
     /// round converges and is no worse. nil when nothing is at the edge, or that does not converge;
     /// the simplex then takes over.
     func pinnedAtEdge(from qn: QuasiNewton.Result, _ quasiNewton: QuasiNewton,
-                      _ objective: ([Double]) -> (value: Double, gradient: [Double])) -> (result: QuasiNewton.Result, names: [String])? {
+                      _ objective: ([Double]) -> (value: Double, gradient: [Double]))
+        -> (point: [Double], value: Double, iterations: Int, evaluations: Int, names: [String])? {
         var point = qn.point, value = qn.value
         var fixed = [Bool](repeating: false, count: point.count)
         var evaluations = 0, iterations = 0
         for _ in 0..<point.count {
-            let edge = point.indices.filter { !fixed[$0] && abs(point[$0]) >= bound - 0.5 }
+            let edge = point.indices.filter { !fixed[$0] && atEdge(point[$0]) }
             if edge.isEmpty { return nil }
             for i in edge { fixed[i] = true; point[i] = point[i] > 0 ? bound : -bound }
             let free = point.indices.filter { !fixed[$0] }
@@ -95,13 +96,14 @@ struct LogParameterSearch {
             point = full(r.point)
             if r.converged {
                 guard r.value <= value + relativeTolerance * abs(value) else { return nil }
-                let g = objective(point).gradient
-                return (QuasiNewton.Result(point: point, value: r.value, gradient: g, stop: .converged, iterations: iterations,
-                                           evaluations: evaluations), names.indices.filter { fixed[$0] }.map { names[$0] })
+                return (point, r.value, iterations, evaluations, names.indices.filter { fixed[$0] }.map { names[$0] })
             }
             if r.stop != .boundary { return nil }
             value = min(value, r.value)
         }
         return nil
     }
+
+    /// Within 0.5 of the box's edge: the parameter ran off to 0 or ∞.
+    func atEdge(_ theta: Double) -> Bool { abs(theta) >= bound - 0.5 }
 }

@@ -147,7 +147,8 @@ final class CustomerModels {
                 let bin = min(Int(k.x), 7)
                 let e = model.expectedPurchases(inNext: t, frequency: Int(k.x), recency: Double(k.recency), T: Double(k.T))
                 check[bin].customers += v.n
-                check[bin].predicted += e * Double(v.n)
+                // Nothing observed by the calibration date (every T 0): no prediction to check.
+                check[bin].predicted += fit.predictive ? e * Double(v.n) : .nan
                 check[bin].actual += v.actual
             }
         }
@@ -322,10 +323,12 @@ final class FitCache {
         used = keys
         var results = [FitResult?](repeating: nil, count: jobs.count)
         let get = try db.prepare("SELECT fit FROM agg_model_cache WHERE key=?")
+        reused = 0
         for (i, k) in keys.enumerated() {
             try get.bind([.text(k)])
             if try get.step(), let s = try? JSONDecoder().decode(FitSummary.self, from: Data(get.text(0).utf8)) {
                 results[i] = Self.result(jobs[i], s)
+                if results[i] != nil { reused += 1 }
             }
             get.reset()
         }
@@ -336,7 +339,6 @@ final class FitCache {
             firstOfKey[keys[i]] = i
             return true
         }
-        reused = jobs.count - todo.count - results.indices.filter { results[$0] == nil && !todo.contains($0) }.count
         fitted = todo.count
         // The fits left, on both cores (each is single-threaded and pure).
         let out = UnsafeMutableBufferPointer<Result<FitResult, Error>?>.allocate(capacity: max(todo.count, 1))
@@ -352,7 +354,7 @@ final class FitCache {
                 }
             }
         }
-        let put = try db.prepare("INSERT OR REPLACE INTO agg_model_cache VALUES(?, ?, 1)")
+        let put = try db.prepare("INSERT OR REPLACE INTO agg_model_cache VALUES(?, ?)")
         for (n, i) in todo.enumerated() {
             let result = try out[n]!.get()
             results[i] = result
@@ -384,10 +386,8 @@ final class FitCache {
     }
 
     func forgetUnused() throws {
-        try db.execute("UPDATE agg_model_cache SET used=0")
-        let mark = try db.prepare("UPDATE agg_model_cache SET used=1 WHERE key=?")
-        for k in used { try mark.run([.text(k)]) }
-        try db.execute("DELETE FROM agg_model_cache WHERE used=0")
+        let keep = Array(repeating: "?", count: used.count).joined(separator: ",")
+        try db.prepare("DELETE FROM agg_model_cache WHERE key NOT IN (\(keep))").run(used.map { .text($0) })
     }
 }
 

@@ -17,6 +17,7 @@ import Foundation
 /// channel, and the distribution of p_alive.
 struct CustomerPredictions: Output {
     static let name = "customer_predictions"
+    static let perCustomer = true
     static var columns: [String] { columns(horizon: PredictionSettings().horizonDays) }
     static func columns(horizon: Int) -> [String] {
         ["customer_key", "p_alive", "expected_purchases_\(horizon)d", "expected_value", "predicted_value_365d"]

@@ -8,6 +8,7 @@
 /// is a view that works them out.
 struct CustomerSummary: Output {
     static let name = "customer_summary"
+    static let perCustomer = true
     static let columns = ["customer_key", "acquisition_platform", "first_purchase_day", "frequency", "recency", "T", "monetary_value", "is_fan"]
 
     /// Prepared on first use; not part of the saved state.

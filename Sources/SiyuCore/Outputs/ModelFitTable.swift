@@ -25,7 +25,10 @@ struct ModelFitTable: TableOutput {
                     let estimated = fit.customers > 0 && !fit.unidentified.contains(name)
                     t.rows.append([model, s.name, String(fit.customers), name, estimated ? SignificantDigits.format(v) : ""])
                 }
-                t.rows.append([model, s.name, String(fit.customers), "log_likelihood", fit.customers > 0 ? SignificantDigits.format(fit.logLikelihood) : ""])
+                // A log-likelihood within 1e-6 of 0 is 0 (nobody came back: the supremum, approached
+                // to rounding noise such as -9.4e-13, which six significant digits would print).
+                let ll = abs(fit.logLikelihood) < 1e-6 ? 0 : fit.logLikelihood
+                t.rows.append([model, s.name, String(fit.customers), "log_likelihood", fit.customers > 0 ? SignificantDigits.format(ll) : ""])
             }
         }
         return t

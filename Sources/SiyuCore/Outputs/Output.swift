@@ -15,6 +15,9 @@ protocol Output: Codable {
     static var columns: [String] { get }
     /// The facts it needs beyond the customer, purchases and fans of a component (default none).
     static var collectors: [any FactCollector.Type] { get }
+    /// One row per customer (millions): the report streams it to the CSV and the workbook and
+    /// never holds it or puts it on the page (default false).
+    static var perCustomer: Bool { get }
     /// Before a full rebuild: removes what it keeps in the warehouse outside its state (default nothing).
     static func reset(_ db: Database) throws
     /// Nothing added yet.
@@ -29,6 +32,7 @@ protocol Output: Codable {
 
 extension Output {
     static var collectors: [any FactCollector.Type] { [] }
+    static var perCustomer: Bool { false }
     static func reset(_ db: Database) throws {}
     mutating func add(_ component: ComponentView, sign: Int, context: OutputContext) throws {}
 }

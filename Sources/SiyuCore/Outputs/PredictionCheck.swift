@@ -16,7 +16,7 @@ struct PredictionCheck: TableOutput {
         for (bin, row) in models.check.enumerated() {
             let n = Double(row.customers)
             t.rows.append([bin == 7 ? "7+" : String(bin), String(row.customers),
-                           row.customers > 0 ? Decimals.format(row.predicted / n, 4) : "",
+                           row.customers > 0 ? Decimals.format(row.predicted / n, 4) : "",   // "" when not finite (nothing to predict from)
                            row.customers > 0 ? Decimals.format(Double(row.actual) / n, 4) : ""])
         }
         return t

@@ -35,9 +35,9 @@ public struct ReportStage {
         var finished: [(tmp: String, path: String)] = []
         defer { for (tmp, _) in finished { unlink(tmp) } }   // after a failure; renamed ones are gone already
         var sheets: [(name: String, columns: [String])] = []
-        for name in Outputs.enabled(pipeline).map({ $0.name }) {
-            let path = "\(dir)/\(name).csv"
-            if name == CustomerSummary.name || name == CustomerPredictions.name {
+        for output in Outputs.enabled(pipeline) {
+            let name = output.name, path = "\(dir)/\(name).csv"
+            if output.perCustomer {
                 // Streamed: one row per customer can be millions; the page shows what they add up to.
                 guard let cols = try AggregateStage.columns(name, in: wh.db) else {
                     throw SiyuError.stageOrder(stage: "report", message: "the warehouse has no out_\(name) view; run `siyu aggregate` first")

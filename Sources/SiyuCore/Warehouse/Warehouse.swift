@@ -72,7 +72,7 @@ public final class Warehouse {
     }
 
     /// Bumped whenever a table changes shape; an older warehouse must be rebuilt with `siyu run --full`.
-    public static let schemaVersion = "12"
+    public static let schemaVersion = "13"
 
     public func createSchema() throws {
         try checkVersion()
@@ -137,7 +137,7 @@ public final class Warehouse {
         CREATE TABLE IF NOT EXISTS agg_summary(customer_key TEXT PRIMARY KEY, acquisition_platform TEXT NOT NULL,
             first_purchase_day TEXT NOT NULL, first_day INTEGER NOT NULL, frequency INTEGER NOT NULL, recency INTEGER NOT NULL,
             monetary_value TEXT NOT NULL, first_follow_day INTEGER, acquisition_channel TEXT NOT NULL, repeat_days TEXT NOT NULL) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS agg_model_cache(key TEXT PRIMARY KEY, fit BLOB NOT NULL, used INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS agg_model_cache(key TEXT PRIMARY KEY, fit BLOB NOT NULL) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS agg_prediction_rollup(dimension TEXT NOT NULL, ord INTEGER NOT NULL, label TEXT NOT NULL,
             customers INTEGER NOT NULL, p_alive_sum REAL NOT NULL, expected_sum REAL NOT NULL, value_customers INTEGER NOT NULL,
             value_sum REAL NOT NULL, PRIMARY KEY(dimension, ord)) WITHOUT ROWID;

@@ -77,7 +77,7 @@ struct ModelNotes {
         if set.isDisjoint(with: ["a", "b"]) { limits.remove(ModelDataLimit.noDropoutSeen) }
         if set.isDisjoint(with: ["a", "b", "r", "alpha"]) { limits.remove(ModelDataLimit.nobodyCameBack) }
         if let reason = Self.limitText(Array(limits), w) {
-            let symbols = names.map { ["alpha": "α", "gamma": "γ"][$0] ?? $0 }
+            let symbols = names.map { ModelFitSection.symbol[$0] ?? $0 }
             return w("\(symbols.joined(separator: "、")) 未被数据确定（留空）：", "\(symbols.joined(separator: ", ")) not estimated (left empty): ") + reason
         }
         if model == "bgnbd" {
@@ -146,8 +146,11 @@ struct PredictionCheckSection {
         // The calibration date: the calibration fit's, else as-of − horizon (no customer by then, no fit).
         let date = notes.facts?.calibrationDate ?? CivilDate.parseDay(ctx.asOf).map { CivilDate.iso($0 - h) }
         var answer = "", body = ""
-        if n == 0 {
-            answer = HTML.p(esc(w("截止日前移 \(h) 天\(date.map { "（\($0)）" } ?? "")时还没有客户：数据不够长，无法检验预测。", "No customer had been acquired \(h) days before the as-of date\(date.map { " (\($0))" } ?? ""): the data is too short to check the predictions.")))
+        // Every customer acquired on the calibration date itself: nothing observed, nothing predicted.
+        let unpredicted = rows.contains { $0.int("customers") > 0 && Double($0["predicted_mean"]) == nil }
+        if n == 0 || unpredicted {
+            answer = HTML.p(esc(n == 0 ? w("截止日前移 \(h) 天\(date.map { "（\($0)）" } ?? "")时还没有客户：数据不够长，无法检验预测。", "No customer had been acquired \(h) days before the as-of date\(date.map { " (\($0))" } ?? ""): the data is too short to check the predictions.")
+                                : w("截止日前移 \(h) 天\(date.map { "（\($0)）" } ?? "")时的客户都是当天首购的，还没有可观察的历史：无法检验预测。", "Every customer acquired by \(h) days before the as-of date\(date.map { " (\($0))" } ?? "") was acquired on that very day: no history to predict from, nothing to check.")))
         } else {
             var s = esc(w("把截止日前移 \(h) 天到 ", "With the as-of date moved back \(h) days to ")) + HTML.b(date ?? "—")
             s += esc(w("（校准日），只用那之前的购买重新拟合 BG/NBD，预测每位客户之后 \(h) 天的复购日数，再与实际对照：", " (the calibration date), BG/NBD is fitted on the purchases before it and predicts each customer's repeat purchase days in the \(h) days after; against what they did: "))
