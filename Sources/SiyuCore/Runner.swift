@@ -19,12 +19,15 @@ public struct Runner {
     public let logger: Logger
     public let asOf: Int?
     public let warehousePath: String?
+    /// Which engine runs ingest, clean and the identity closure (`siyu run --engine`, `[pipeline] engine`).
+    public var engine: EngineKind
 
     public init(pipeline: Pipeline, logger: Logger, asOf: Int? = nil, warehousePath: String? = nil) {
         self.pipeline = pipeline
         self.logger = logger
         self.asOf = asOf
         self.warehousePath = warehousePath
+        engine = pipeline.engine
     }
 
     public func openWarehouse(readOnly: Bool = false) throws -> Warehouse {
@@ -39,8 +42,9 @@ public struct Runner {
     }
 
     /// Runs the stages in order; returns their reports. `full` rebuilds the warehouse from scratch.
-    public func run(_ stages: [Stage], full: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode, unreported: Int) {
+    public func run(_ stages: [Stage], full fullAsked: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode, unreported: Int) {
         let path = warehousePath ?? pipeline.warehouse
+        var full = fullAsked
         // Before anything is created beside it (the lock): a path that is no warehouse is left alone.
         if path.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw SiyuError.config(file: pipeline.path, message: "the warehouse path is empty; set warehouse = \"build/warehouse.sqlite\" (or --warehouse FILE)")
@@ -58,6 +62,23 @@ public struct Runner {
         func remove(_ p: String, _ suffixes: [String]) { for s in suffixes { try? FileManager.default.removeItem(atPath: p + s) } }
         // A rebuild killed half-way left its file beside the warehouse: no run is using it (we hold the lock).
         remove(target, ["", "-wal", "-shm"])
+        if engine == .spark {
+            // A Spark run is a rebuild of every stage (docs/spark.md).
+            guard stages == Stage.allCases else {
+                throw SiyuError.config(file: pipeline.path, message: "the Spark engine runs every stage at once: use `siyu run --engine spark`, or --engine embedded for one stage")
+            }
+            full = true
+        } else if !full, FileManager.default.fileExists(atPath: path),
+                  (try? Warehouse(pipeline: pipeline, logger: logger, path: path, readOnly: true).meta("engine")) == "spark" {
+            // stg_* of a Spark run were chosen by the job and its links are in spark_links: an
+            // embedded ingest or clean cannot add to them; join, aggregate and report can run.
+            if stages == Stage.allCases {
+                logger.info("the warehouse was built by the Spark engine: the embedded engine rebuilds it in full")
+                full = true
+            } else if stages.contains(.ingest) || stages.contains(.clean) {
+                throw SiyuError.config(file: path, message: "this warehouse was built by the Spark engine; `siyu \(stages[0].rawValue)` cannot add to it. Run `siyu run` (the embedded engine rebuilds it in full) or `siyu run --engine spark`")
+            }
+        }
         guard full else {
             return try execute(stages, in: Warehouse(pipeline: pipeline, logger: logger, path: path), command: command, warehouse: path)
         }
@@ -112,10 +133,12 @@ public struct Runner {
         // failed later): that run never said exit 2, so this one does, once.
         let unreported = try pendingQuarantine(wh)
         var manifestText: String?
+        var sparkClean: StageReport?
+        var sparkSummary: [String: Any]?
         func exitCode(_ rs: [StageReport]) -> ExitCode { rs.reduce(unreported) { $0 + $1.quarantined + $1.rejected.count } > 0 ? .quarantined : .success }
         func manifest(_ rs: [StageReport], failure: String? = nil, on: Warehouse = wh) throws -> String {
             try manifestJSON(wh: on, runID: runID, started: started, command: command, reports: rs, exit: failure == nil ? exitCode(rs) : .failure,
-                             unreported: unreported, failure: failure, warehouse: path)
+                             unreported: unreported, failure: failure, warehouse: path, spark: sparkSummary)
         }
         do {
             for stage in stages {
@@ -123,6 +146,10 @@ public struct Runner {
                 wh.logger[metadataKey: "stage"] = "\(stage.rawValue)"
                 let r: StageReport
                 switch stage {
+                case .ingest where engine == .spark:
+                    let result = try SparkEngine(wh, settings: pipeline.spark).run(runID: runID)
+                    (r, sparkClean, sparkSummary) = (result.ingest, result.clean, result.summary)
+                case .clean where sparkClean != nil: r = sparkClean!
                 case .ingest: r = try IngestStage(wh).run(runID: runID)
                 case .clean: r = try CleanStage(wh).run(runID: runID)
                 case .join: r = try JoinStage(wh).run(runID: runID)
@@ -192,7 +219,7 @@ public struct Runner {
     }
 
     func manifestJSON(wh: Warehouse, runID: String, started: Date, command: String, reports: [StageReport], exit: ExitCode,
-                      unreported: Int = 0, failure: String? = nil, warehouse: String? = nil) throws -> String {
+                      unreported: Int = 0, failure: String? = nil, warehouse: String? = nil, spark: [String: Any]? = nil) throws -> String {
         // Each stage's own summary line (full or incremental, what it touched), as `siyu status` shows it.
         let detail = try wh.db.prepare("SELECT detail FROM siyu_stages WHERE stage=? AND run_id=?")
         let stages: [[String: Any]] = try reports.map {
@@ -206,6 +233,12 @@ public struct Runner {
         ]
         if unreported > 0 { manifest["rows_quarantined_by_an_unfinished_run"] = unreported }
         if let failure { manifest["error"] = failure }
+        manifest["engine"] = engine.rawValue
+        if engine == .spark {
+            var job = spark ?? [:]
+            job["master"] = job["master"] ?? pipeline.spark.master
+            manifest["spark"] = job
+        }
         let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys])
         return String(decoding: data, as: UTF8.self)
     }

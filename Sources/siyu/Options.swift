@@ -50,6 +50,15 @@ struct CommonOptions: ParsableArguments {
         if let d = day ?? p.asOf, let problem = Pipeline.asOfProblem(d, zone: p.timeZone) {
             throw usage("\(day != nil ? "--as-of" : "\(pipeline): as_of") \(CivilDate.iso(d)): \(problem)")
         }
+        if let e = stage.engine {
+            guard let kind = EngineKind(rawValue: e) else { throw usage("--engine must be embedded or spark, not `\(e)`") }
+            p.engine = kind
+        }
+        if let m = stage.master {
+            if m.trimmingCharacters(in: .whitespaces).isEmpty { throw usage("--master is empty; give local[2], spark://host:7077, yarn or k8s://…") }
+            p.spark.master = m
+            if stage.engine == nil { p.engine = .spark }
+        }
         return Runner(pipeline: p, logger: makeLogger(), asOf: day, warehousePath: warehouse)
     }
 }
@@ -59,6 +68,8 @@ struct StageOptions {
     var output: String?
     var asOf: String?
     var allowMissing: [String] = []
+    var engine: String?
+    var master: String?
 }
 
 /// `--output` (report, run).

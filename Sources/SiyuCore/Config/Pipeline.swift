@@ -142,6 +142,24 @@ public enum ReportLanguage: String, Sendable, CaseIterable { case zh, en }
 
 /// `[predictions]`: the BG/NBD and Gamma-Gamma outputs (model_fit, customer_predictions,
 /// prediction_check).
+/// Which engine runs ingest, clean and the identity closure of `siyu run` (docs/spark.md).
+public enum EngineKind: String, Sendable, CaseIterable { case embedded, spark }
+
+/// `[spark]`: how `siyu run --engine spark` submits its job.
+public struct SparkSettings: Sendable, Equatable {
+    /// Spark's master URL: `local[2]`, `spark://host:7077`, `yarn`, `k8s://…`.
+    public var master = "local[2]"
+    /// The driver's memory (spark-submit --driver-memory).
+    public var driverMemory = "2g"
+    /// The spark-submit to run; empty: `spark-submit` on PATH, else pyspark's own.
+    public var submit = ""
+    /// spark.sql.shuffle.partitions; 0: twice the default parallelism.
+    public var partitions = 0
+    /// More Spark settings, each passed as `--conf key=value`.
+    public var conf: [String: String] = [:]
+    public init() {}
+}
+
 public struct PredictionSettings: Sendable, Equatable {
     /// False: the three outputs are not made (nor fitted).
     public var enabled = true
@@ -177,6 +195,9 @@ public struct Pipeline: Sendable {
     public var workbook = true
     public var channelNames: [String: String] = [:]
     public var predictions = PredictionSettings()
+    /// `[pipeline] engine`; `siyu run --engine` overrides it.
+    public var engine = EngineKind.embedded
+    public var spark = SparkSettings()
 
     public static let genericFields = ["order_id", "buyer", "phone", "paid", "refund", "pay_time", "created_time", "status", "promo",
                                        "item_code", "item_title", "quantity", "item_price"]
@@ -200,9 +221,10 @@ public struct Pipeline: Sendable {
     }
 
     static let pipelineKeys = ["name", "timezone", "period", "as_of", "salt", "warehouse", "output", "window_days",
-                               "loyal_threshold", "on_bad_file", "language", "csv_bom", "workbook"]
+                               "loyal_threshold", "on_bad_file", "language", "csv_bom", "workbook", "engine"]
     static let sourceKeys = ["name", "kind", "files", "default_channel", "columns", "allow_missing", "display_name"]
-    static let sections = ["pipeline", "source", "rule", "channels", "predictions"]
+    static let sections = ["pipeline", "source", "rule", "channels", "predictions", "spark"]
+    static let sparkKeys = ["master", "driver_memory", "submit", "partitions", "conf"]
     static let predictionKeys = ["enabled", "horizon_days", "segment_min_customers"]
     static let ruleKeys = ["channel", "on", "contains", "equals", "prefix", "sources", "platforms", "fields"]
     static let followFields = ["subscribe_scene", "qr_scene", "qr_scene_str"]
@@ -306,6 +328,25 @@ public struct Pipeline: Sendable {
             predictions.enabled = try bool(t, "enabled", true, in: "[predictions]")
             predictions.horizonDays = try int(t, "horizon_days", 90, 1...3650, "days")
             predictions.segmentMinCustomers = try int(t, "segment_min_customers", 500, 1...1_000_000_000, "customers")
+        }
+        let engineName = try str(p, "engine", "embedded")!
+        guard let engine = EngineKind(rawValue: engineName) else { throw fail("engine must be \"embedded\" (the default) or \"spark\", not `\(engineName)`") }
+        var spark = SparkSettings()
+        if let v = root["spark"] {
+            guard let t = v.table else { throw fail("`spark` must be a table: [spark] with master, driver_memory, submit, partitions, conf") }
+            try checkKeys(t, known: sparkKeys, in: "[spark]", fail: fail)
+            spark.master = try str(t, "master", spark.master)!
+            if spark.master.trimmingCharacters(in: .whitespaces).isEmpty { throw fail("[spark]: `master` is empty; write local[2], spark://host:7077, yarn or k8s://…") }
+            spark.driverMemory = try str(t, "driver_memory", spark.driverMemory)!
+            spark.submit = try str(t, "submit", "")!
+            spark.partitions = try int(t, "partitions", 0, 0...100_000, "partitions")
+            if let c = t["conf"] {
+                guard let ct = c.table else { throw fail("[spark]: `conf` must be a table: [spark.conf] with lines like \"spark.executor.memory\" = \"4g\"") }
+                for k in ct.keys {
+                    guard let s = ct[k]?.string else { throw fail("[spark.conf]: `\(k)` must be a string") }
+                    spark.conf[k] = s
+                }
+            }
         }
         let onBad = try str(p, "on_bad_file", "continue")!
         guard onBad == "continue" || onBad == "stop" else { throw fail("on_bad_file must be \"continue\" or \"stop\"") }
@@ -415,6 +456,8 @@ public struct Pipeline: Sendable {
         pipeline.workbook = workbook
         pipeline.channelNames = channelNames
         pipeline.predictions = predictions
+        pipeline.engine = engine
+        pipeline.spark = spark
         return pipeline
     }
 

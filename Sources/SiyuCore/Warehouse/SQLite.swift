@@ -234,6 +234,17 @@ public final class Statement {
         return String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)
     }
     public func textOrNil(_ col: Int32) -> String? { isNull(col) ? nil : text(col) }
+    public enum ColumnType { case null, integer, text, other }
+    public func columnType(_ col: Int32) -> ColumnType {
+        switch sqlite3_column_type(stmt, col) {
+        case SQLITE_NULL: return .null
+        case SQLITE_INTEGER: return .integer
+        case SQLITE_TEXT: return .text
+        default: return .other
+        }
+    }
+    public var columnCount: Int32 { sqlite3_column_count(stmt) }
+    public func columnName(_ col: Int32) -> String { sqlite3_column_name(stmt, col).map { String(cString: $0) } ?? "" }
     /// The column's UTF-8 bytes, valid until the next step or reset.
     public func bytes(_ col: Int32) -> UnsafeBufferPointer<UInt8> {
         guard let p = sqlite3_column_text(stmt, col) else { return UnsafeBufferPointer(start: nil, count: 0) }

@@ -152,6 +152,34 @@ struct IdentityGraph {
         }
     }
 
+    /// The node of `kind` and `key` when it is known (nothing is added).
+    func existing(_ kind: Kind, _ key: UnsafeBufferPointer<UInt8>) -> Int32? {
+        probe(kind, key, Self.hash(kind, key)).node
+    }
+
+    func existingPhone(_ number: UInt64) -> Int32? {
+        let h = Self.hash(phone: number), mask = slots.count - 1, tag = UInt32(truncatingIfNeeded: h >> 32)
+        var s = Int(truncatingIfNeeded: h) & mask
+        while true {
+            let n = slots[s]
+            if n < 0 { return nil }
+            if tags[Int(n)] == tag, kinds[Int(n)] == .phone, payload[Int(n)] == number { return n }
+            s = (s + 1) & mask
+        }
+    }
+
+    /// The node whose string form is `text` (`acct:…`, `phone:…`, …), when it is known.
+    func existing(string text: String) -> Int32? {
+        for (k, prefix) in Self.prefixes.enumerated() where text.hasPrefix(prefix) {
+            let key = text.dropFirst(prefix.count)
+            let kind = Kind(rawValue: UInt8(k))!
+            if kind == .phone { return UInt64(key).flatMap { existingPhone($0) } }
+            var bytes = Array(key.utf8)
+            return bytes.withUnsafeMutableBufferPointer { existing(kind, UnsafeBufferPointer($0)) }
+        }
+        return nil
+    }
+
     /// Frees the lookup table once every node is known (`node` and `phone` must not be called after).
     mutating func sealLookups() {
         slots = []

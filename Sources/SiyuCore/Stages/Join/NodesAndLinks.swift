@@ -10,6 +10,9 @@ struct LinkInput {
     var qualifying: QualifyingOrders
     var follows: FollowRows
     var fans = Fans()
+    /// False when the identity closure was computed elsewhere (the Spark engine's `spark_links`):
+    /// the rows' nodes are interned but not united, and `unite(links:)` gives the components.
+    var unites = true
 
     init(orderCount: Int, followCount: Int) {
         graph = IdentityGraph(capacity: orderCount + followCount + 1024)
@@ -53,7 +56,7 @@ struct LinkInput {
             for k in 0...phoneBytes.count where k == phoneBytes.count || phoneBytes[k] == 0x2C {
                 if let n = Self.phoneNumber(UnsafeBufferPointer(rebasing: phoneBytes[start..<k])) {
                     let node = graph.phone(n)
-                    if first < 0 { first = node } else { graph.union(first, node) }
+                    if first < 0 { first = node } else if unites { graph.union(first, node) }
                 }
                 start = k + 1
             }
@@ -77,13 +80,38 @@ struct LinkInput {
             follows.rowid.append(rowid)
             follows.node.append(node)
             if keepGroups { follows.group.append(st.int(5)) }
-            if !st.isNull(2) { graph.union(node, graph.node(.unionid, st.bytes(2))) }
-            if !st.isNull(3), let m = Self.phoneNumber(st.bytes(3)) { graph.union(node, graph.phone(m)) }
+            if !st.isNull(2) {
+                let u = graph.node(.unionid, st.bytes(2))
+                if unites { graph.union(node, u) }
+            }
+            if !st.isNull(3), let m = Self.phoneNumber(st.bytes(3)) {
+                let p = graph.phone(m)
+                if unites { graph.union(node, p) }
+            }
             if let t = st.intOrNil(4) { fans.follow(node, at: t, rowid: rowid) }
         }
         st.reset()
         fans.sealIndex()
+        if !unites { try unite(links: wh) }
         graph.sealLookups()
+    }
+
+    /// The Spark engine's identity closure: every node of a component with more than one node,
+    /// with the component's root, as the job computed them from the same rows. Each must be a
+    /// node these rows made (else the two engines read the rows differently: an error, never a
+    /// silently different customer).
+    mutating func unite(links wh: Warehouse) throws {
+        let st = try wh.db.prepare("SELECT node, root FROM spark_links")
+        var n = 0
+        while try st.step() {
+            n += 1
+            let node = SparkPlan.unescape(st.text(0)[...]), root = SparkPlan.unescape(st.text(1)[...])
+            guard let a = graph.existing(string: node), let b = graph.existing(string: root) else {
+                throw SiyuError.internalError("the Spark job's identity closure names a \(node.prefix { $0 != ":" }) node that siyu's join did not read from the same rows (link \(n) of spark_links); the two engines disagree: run with --engine embedded and report this")
+            }
+            graph.union(a, b)
+        }
+        st.reset()
     }
 
     /// j_file_rank: each followers file's place in delivery order, which is how a rebuild ingests
