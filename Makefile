@@ -9,7 +9,7 @@ BROWSER_PYTHON ?= /usr/bin/python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SIYU := .build/release/siyu
 
-.PHONY: all deps spark-deps test-deps build build-debug run test unit crosscheck crosscheck-deps browser e2e bench bench-models clean sample-data
+.PHONY: all deps spark-deps spark-test test-deps build build-debug run test unit crosscheck crosscheck-deps browser e2e bench bench-models clean sample-data
 
 all: build
 
@@ -27,9 +27,15 @@ deps:
 	$(call apt_install,$(APT_PACKAGES))
 	@command -v swift >/dev/null || { echo "error: swift (6.x) is not on PATH; install the Swift toolchain first"; exit 1; }
 
-## spark-deps: a JDK 17+ (Debian) and pyspark (PyPI) for the Spark engine (spike, issue 18), only when missing
+## spark-deps: a JDK 17+ (Debian) and pyspark (PyPI) for the Spark engine (docs/spark.md), only when missing
 spark-deps:
 	@bash spark/deps.sh
+
+## spark-test: the Spark engine (local mode) against the embedded one: every CSV and index.html
+## byte-identical on the sample, a messy copy of it and three fixtures; a failed job keeps the report
+spark-test: spark-deps
+	swift build --product siyu
+	python3 Tests/spark/spark_test.py --siyu .build/debug/siyu --master 'local[2]'
 
 ## test-deps: what the browser test needs besides (Chromium, its driver, selenium, a CJK font)
 test-deps: crosscheck-deps
@@ -51,12 +57,14 @@ run: build
 	echo; echo "Open the report: $$(cd "$$(dirname $$out)" && pwd)/$$(basename $$out)/index.html"
 
 ## test: unit and end-to-end tests (XCTest), the independent Python cross-check on sample-data/,
-## then the report in headless Chromium (screenshots and PDFs in build/browser/)
+## the report in headless Chromium (screenshots and PDFs in build/browser/), then the Spark engine
+## against the embedded one (spark-test)
 test: deps test-deps
 	swift build --product siyu
 	swift test --disable-swift-testing
 	$(MAKE) --no-print-directory crosscheck
 	$(MAKE) --no-print-directory browser
+	$(MAKE) --no-print-directory spark-test
 
 ## browser: the sample's, the weekly sample's and a mid-month report in headless Chromium
 browser: test-deps
