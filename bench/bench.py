@@ -219,6 +219,19 @@ def same(a_dir: str, b_dir: str, label: str) -> list:
     return problems
 
 
+def same_all(a_dir: str, b_dir: str, label: str) -> list:
+    """Every CSV of two report folders byte for byte (the Spark engine against the embedded one)."""
+    names = sorted(f for f in os.listdir(b_dir) if f.endswith(".csv")) if os.path.isdir(b_dir) else []
+    problems = [] if names else [f"{label}: no CSV in {b_dir}"]
+    for name in names:
+        a, b = os.path.join(a_dir, name), os.path.join(b_dir, name)
+        if not os.path.exists(a):
+            problems.append(f"{label}: {name} missing")
+        elif sha256_file(a) != sha256_file(b):
+            problems.append(f"{label}: {name} differs from the embedded engine's")
+    return problems
+
+
 def environment() -> dict:
     def out(cmd):
         try:
@@ -262,6 +275,8 @@ def table(res: dict) -> str:
     for key, label in (("siyu_full", "siyu full rebuild"), ("siyu_nightly", "siyu nightly increment (+1 day)"),
                        ("duckdb", "DuckDB peer"), ("pandas", "pandas peer"),
                        ("duckdb_nightly", "DuckDB peer, year + day (recomputes all)"),
+                       ("spark_local1", "siyu run --engine spark, local[1]"),
+                       ("spark_local2", "siyu run --engine spark, local[2]"),
                        ("ingest_csv", "siyu ingest, Tmall order reports as CSV"),
                        ("ingest_xlsx", "siyu ingest, Tmall order reports as .xlsx (千牛 workbooks)")):
         r = runs.get(key)
@@ -359,6 +374,17 @@ def report_md(res: dict) -> str:
                          f"prediction_check {m.get('fits_check_seconds', 0):.2f} s); predictions for "
                          f"{m.get('predictions_customers', 0):,.0f} customers ({m.get('predictions_patterns', 0):,.0f} distinct histories) "
                          f"in {m.get('predictions_seconds', 0):.2f} s")
+    for key in sorted(k for k in res["runs"] if k.startswith("spark_")):
+        sm = res["runs"][key].get("samples", [{}])[0]
+        sp = sm.get("spark") or {}
+        if sp:
+            secs = ", ".join(f"{k} {v:.1f}" for k, v in sp.get("seconds", {}).items())
+            lines.append(f"Spark engine, {sm.get('master', key)}: job {sp.get('job_seconds', 0):.1f} s ({secs}; identity closure "
+                         f"{sp.get('closure_rounds', '?')} rounds), load into the client warehouse {sp.get('load_seconds', 0):.1f} s; "
+                         f"stages after it: " + ", ".join(f"{k} {v:.1f}" for k, v in (sm.get("stages") or {}).items()
+                                                          if k not in ("ingest", "clean")) +
+                         f"; {sp.get('files', 0)} files, {sp.get('orders', 0):,} orders, {sp.get('linked_nodes', 0):,} linked identities. "
+                         "Its peak RSS is the largest single process of the run (wait4: siyu, spark-submit's JVM or a worker).")
     lines.append("")
     return "\n".join(lines)
 
@@ -408,6 +434,10 @@ def main(argv=None) -> int:
                     help="run every measurement this many times and report the median (default 1)")
     ap.add_argument("--skip-duckdb", action="store_true")
     ap.add_argument("--skip-pandas", action="store_true")
+    ap.add_argument("--skip-spark", action="store_true", help="do not run the Spark engine (siyu run --engine spark)")
+    ap.add_argument("--spark-masters", default=os.environ.get("BENCH_SPARK_MASTERS", "local[2]"),
+                    help="comma-separated Spark masters to run the year on (e.g. local[1],local[2]); each is compared with the full rebuild")
+    ap.add_argument("--spark-driver-memory", default=os.environ.get("BENCH_SPARK_DRIVER_MEMORY", "4g"))
     ap.add_argument("--skip-xlsx", action="store_true",
                     help="do not generate the Tmall workbooks nor time their ingest (the workbook target is not reported)")
     a = ap.parse_args(argv)
@@ -499,6 +529,26 @@ def main(argv=None) -> int:
                                                "--out", rel(out)], lines, log_path=out + ".log")
             if rep == 1:
                 problems += same(out, full_out, key)
+        if not a.skip_spark and rep == 1:
+            for master in [m.strip() for m in a.spark_masters.split(",") if m.strip()]:
+                key = "spark_" + re.sub(r"[^a-z0-9]+", "", master.lower())
+                out = os.path.join(wdir, key)
+                toml = os.path.join(wdir, key + ".toml")
+                with open(year_toml, encoding="utf-8") as f:
+                    text = f.read()
+                with open(toml, "w", encoding="utf-8") as f:
+                    f.write(text + f'\n[spark]\ndriver_memory = "{a.spark_driver_memory}"\n')
+                measure(key, f"siyu run --engine spark --master {master} on {lines:,} order lines",
+                        [SIYU, "run", "--engine", "spark", "--master", master, "--pipeline", rel(toml),
+                         "--warehouse", rel(os.path.join(wdir, key + ".sqlite")), "--output", rel(out)],
+                        lines, (0, 2), os.path.join(wdir, key + ".log"), out)
+                samples[key][-1]["master"] = master
+                try:
+                    with open(os.path.join(out, "manifest.json")) as f:
+                        samples[key][-1]["spark"] = json.load(f).get("spark", {})
+                except (OSError, ValueError):
+                    pass
+                problems += same_all(out, full_out, f"spark {master}")
         if not a.skip_duckdb:
             out = os.path.join(base, "duckdb_nightly")
             shutil.rmtree(out, ignore_errors=True)
@@ -515,6 +565,9 @@ def main(argv=None) -> int:
         compared = [k for k in ("duckdb", "pandas") if k in runs]
         ok = (f"{' and '.join(compared)}: cohort_repurchase.csv and channel_cpa.csv byte-identical to siyu's "
               "full rebuild" if compared else "no peer ran")
+        sparks = [runs[k]["samples"][0].get("master", k) if runs[k].get("samples") else k for k in runs if k.startswith("spark_")]
+        if sparks:
+            ok += f"; the Spark engine ({', '.join(sparks)}): every CSV byte-identical to the embedded full rebuild"
         if "duckdb_nightly" in runs:
             ok += "; DuckDB on year + day byte-identical to siyu's nightly increment"
         messages = [ok]

@@ -31,4 +31,9 @@ if ! "$PYTHON" -c 'import duckdb, pandas' 2>/dev/null; then
     || "$PYTHON" -m pip install --quiet --break-system-packages duckdb pandas
 fi
 
+if [[ " ${args[*]} " != *" --skip-spark "* ]]; then
+  echo "[bench] the Spark engine's JDK and pyspark (spark/deps.sh, only what is missing)" >&2
+  bash spark/deps.sh >&2
+fi
+
 exec "$PYTHON" bench/bench.py "${args[@]}"
