@@ -232,6 +232,25 @@ def same_all(a_dir: str, b_dir: str, label: str) -> list:
     return problems
 
 
+def shuffle_of(events_dir: str) -> dict:
+    """Shuffle bytes written and read, and input/output bytes, summed over the tasks of the Spark
+    event log(s) in `events_dir` (spark.eventLog.enabled)."""
+    tot = {"shuffle_write_bytes": 0, "shuffle_read_bytes": 0, "shuffle_records_written": 0, "tasks": 0, "peak_execution_memory": 0}
+    for name in os.listdir(events_dir) if os.path.isdir(events_dir) else []:
+        with open(os.path.join(events_dir, name), encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if '"SparkListenerTaskEnd"' not in line:
+                    continue
+                m = json.loads(line).get("Task Metrics") or {}
+                w, r = m.get("Shuffle Write Metrics") or {}, m.get("Shuffle Read Metrics") or {}
+                tot["tasks"] += 1
+                tot["shuffle_write_bytes"] += w.get("Shuffle Bytes Written", 0)
+                tot["shuffle_records_written"] += w.get("Shuffle Records Written", 0)
+                tot["shuffle_read_bytes"] += r.get("Remote Bytes Read", 0) + r.get("Local Bytes Read", 0)
+                tot["peak_execution_memory"] = max(tot["peak_execution_memory"], m.get("Peak Execution Memory", 0))
+    return tot
+
+
 def environment() -> dict:
     def out(cmd):
         try:
@@ -375,7 +394,7 @@ def report_md(res: dict) -> str:
                          f"{m.get('predictions_customers', 0):,.0f} customers ({m.get('predictions_patterns', 0):,.0f} distinct histories) "
                          f"in {m.get('predictions_seconds', 0):.2f} s")
     for key in sorted(k for k in res["runs"] if k.startswith("spark_")):
-        sm = res["runs"][key].get("samples", [{}])[0]
+        sm = res["runs"][key]
         sp = sm.get("spark") or {}
         if sp:
             secs = ", ".join(f"{k} {v:.1f}" for k, v in sp.get("seconds", {}).items())
@@ -383,7 +402,10 @@ def report_md(res: dict) -> str:
                          f"{sp.get('closure_rounds', '?')} rounds), load into the client warehouse {sp.get('load_seconds', 0):.1f} s; "
                          f"stages after it: " + ", ".join(f"{k} {v:.1f}" for k, v in (sm.get("stages") or {}).items()
                                                           if k not in ("ingest", "clean")) +
-                         f"; {sp.get('files', 0)} files, {sp.get('orders', 0):,} orders, {sp.get('linked_nodes', 0):,} linked identities. "
+                         f"; {sp.get('files', 0)} files, {sp.get('orders', 0):,} orders, {sp.get('linked_nodes', 0):,} linked identities"
+                         + (f"; shuffle written {sm['shuffle']['shuffle_write_bytes'] / 1e6:,.0f} MB ({sm['shuffle']['shuffle_records_written']:,} records), "
+                            f"read {sm['shuffle']['shuffle_read_bytes'] / 1e6:,.0f} MB over {sm['shuffle']['tasks']:,} tasks"
+                            if sm.get("shuffle", {}).get("tasks") else "") + ". "
                          "Its peak RSS is the largest single process of the run (wait4: siyu, spark-submit's JVM or a worker).")
     lines.append("")
     return "\n".join(lines)
@@ -469,7 +491,7 @@ def main(argv=None) -> int:
         log(f"{label} …")
         r = run(cmd, ok_codes=ok_codes, log_path=log_path)
         r["order_lines"] = n_lines
-        if out_dir and key.startswith("siyu"):
+        if out_dir and key.startswith(("siyu", "spark")):
             r["stages"] = stages_of(out_dir)
         if log_path and key.startswith("siyu"):
             r["models"] = models_of(log_path)
@@ -536,8 +558,12 @@ def main(argv=None) -> int:
                 toml = os.path.join(wdir, key + ".toml")
                 with open(year_toml, encoding="utf-8") as f:
                     text = f.read()
+                events = os.path.join(wdir, key + "-events")
+                shutil.rmtree(events, ignore_errors=True)
+                os.makedirs(events)
                 with open(toml, "w", encoding="utf-8") as f:
-                    f.write(text + f'\n[spark]\ndriver_memory = "{a.spark_driver_memory}"\n')
+                    f.write(text + f'\n[spark]\ndriver_memory = "{a.spark_driver_memory}"\n[spark.conf]\n'
+                            f'"spark.eventLog.enabled" = "true"\n"spark.eventLog.dir" = "file://{events}"\n')
                 measure(key, f"siyu run --engine spark --master {master} on {lines:,} order lines",
                         [SIYU, "run", "--engine", "spark", "--master", master, "--pipeline", rel(toml),
                          "--warehouse", rel(os.path.join(wdir, key + ".sqlite")), "--output", rel(out)],
@@ -548,6 +574,7 @@ def main(argv=None) -> int:
                         samples[key][-1]["spark"] = json.load(f).get("spark", {})
                 except (OSError, ValueError):
                     pass
+                samples[key][-1]["shuffle"] = shuffle_of(events)
                 problems += same_all(out, full_out, f"spark {master}")
         if not a.skip_duckdb:
             out = os.path.join(base, "duckdb_nightly")
@@ -565,7 +592,7 @@ def main(argv=None) -> int:
         compared = [k for k in ("duckdb", "pandas") if k in runs]
         ok = (f"{' and '.join(compared)}: cohort_repurchase.csv and channel_cpa.csv byte-identical to siyu's "
               "full rebuild" if compared else "no peer ran")
-        sparks = [runs[k]["samples"][0].get("master", k) if runs[k].get("samples") else k for k in runs if k.startswith("spark_")]
+        sparks = [runs[k].get("master", k) for k in runs if k.startswith("spark_")]
         if sparks:
             ok += f"; the Spark engine ({', '.join(sparks)}): every CSV byte-identical to the embedded full rebuild"
         if "duckdb_nightly" in runs:

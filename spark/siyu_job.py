@@ -5,8 +5,9 @@ Submitted by siyu itself (`spark-submit --master M spark/siyu_job.py --plan … 
 tool to run by hand. siyu has already listed the files (`siyu _plan`: ingest order, re-delivered
 copies, observation ranks, the run's instant). This job:
 
-  E1  runs siyu's own ingest + clean on every file alone, on the executors (`RDD.pipe` through
-      `siyu _clean-file`): every format rule, quirk and quarantine reason is siyu's code;
+  E1  runs siyu's own ingest + clean on every file alone, on the executors (`siyu _clean-file`, the
+      binary shipped with the job by SparkContext.addFile, fed one file per task as RDD.pipe would):
+      every format rule, quirk and quarantine reason is siyu's code;
   D1  does the cross-file part of clean in Spark SQL: per (platform, order_id) the row of the
       newest observation, item lines of the newest export that lists the order (never mixed),
       orders per (file, platform, status); follow, spend and quarantined rows of every file;
@@ -29,7 +30,6 @@ when Spark failed.
 import argparse
 import json
 import os
-import shlex
 import sys
 import time
 
@@ -90,11 +90,36 @@ def main():
     # E1: one task per counting file (copies never count; an unreadable file is rejected by siyu)
     tasks = [r for r in plan if not r["copy_of"]]
     lines = ["%s\t%s\t%s" % (r["ingest_order"], r["source_index"], r["path"]) for r in tasks]
-    command = " ".join(shlex.quote(x) for x in [args.siyu, "_clean-file", "--pipeline", args.pipeline, "--now", header["now"],
-                                                  "--cwd", args.cwd])
+    # the siyu binary and the pipeline file travel with the job (SparkContext.addFile): an executor
+    # runs the copy Spark fetched for it, the same bytes as the client's
+    sc.addFile(args.siyu)
+    sc.addFile(args.pipeline)
+    siyu_name, pipeline_name, now, cwd = os.path.basename(args.siyu), os.path.basename(args.pipeline), header["now"], args.cwd
+
+    def clean_files(task_lines):
+        """siyu _clean-file on this partition's files (what RDD.pipe does, with the shipped binary)."""
+        import subprocess
+        import threading
+        from pyspark import SparkFiles
+        exe = SparkFiles.get(siyu_name)
+        if not os.access(exe, os.X_OK):
+            os.chmod(exe, 0o755)
+        p = subprocess.Popen([exe, "_clean-file", "--pipeline", SparkFiles.get(pipeline_name), "--now", now, "--cwd", cwd],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
+
+        def feed():
+            for x in task_lines:
+                p.stdin.write(x + "\n")
+            p.stdin.close()
+        threading.Thread(target=feed, daemon=True).start()
+        for out in p.stdout:
+            yield out.rstrip("\n")
+        if p.wait() != 0:
+            raise RuntimeError("siyu _clean-file exited %d on %s" % (p.returncode, exe))
+
     t = time.time()
     e1 = os.path.join(staging, "e1")
-    sc.parallelize(lines, max(1, len(lines))).pipe(command, checkCode=True).saveAsTextFile(e1)
+    sc.parallelize(lines, max(1, len(lines))).mapPartitions(clean_files).saveAsTextFile(e1)
     times["E1_clean_files"] = round(time.time() - t, 2)
 
     t = time.time()
