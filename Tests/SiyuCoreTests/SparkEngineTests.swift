@@ -47,6 +47,25 @@ final class SparkEngineTests: XCTestCase {
         XCTAssertNil(SparkRows.decode(""))
     }
 
+    /// The loader reads the bytes the executor wrote: integers (Int.min and Int.max too, never a
+    /// wrapped overflow) and escaped texts.
+    func testTheLoaderReadsWhatTheExecutorWrote() {
+        func int(_ s: String) -> Int? { Array(s.utf8).withUnsafeBufferPointer { SparkLoad.integer($0[...]) } }
+        XCTAssertEqual(int("0"), 0)
+        XCTAssertEqual(int("-17"), -17)
+        XCTAssertEqual(int(String(Int.max)), Int.max)
+        XCTAssertEqual(int(String(Int.min)), Int.min)
+        XCTAssertNil(int("9223372036854775808"))
+        XCTAssertNil(int(""))
+        XCTAssertNil(int("-"))
+        XCTAssertNil(int("1e3"))
+        for text in ["plain", "", "a\\tb", "tab\there", "line\nfeed\r", "\\\\", "天猫\\旗舰店\t", "end\\"] {
+            var out: [UInt8] = []
+            Array(SparkPlan.escape(text).utf8).withUnsafeBufferPointer { SparkLoad.unescape($0, into: &out) }
+            XCTAssertEqual(String(decoding: out, as: UTF8.self), text)
+        }
+    }
+
     func testALiteralGlobMatchesOnlyItsFile() throws {
         let names = ["x[1].csv", "x1.csv", "a*b.csv", "ab.csv", "q?.csv", "qq.csv", "back\\slash.csv"]
         for n in names { FileManager.default.createFile(atPath: work.appendingPathComponent(n).path, contents: Data()) }

@@ -3,7 +3,7 @@ import Logging
 import XCTest
 @testable import SiyuCore
 
-/// `siyu _plan` (docs/spark-plan.md, step 1): the files a Spark rebuild takes, in the order and
+/// `siyu _plan` (docs/spark.md, wire format): the files a Spark rebuild takes, in the order and
 /// with the observation ranks siyu's own ingest and clean use.
 final class SparkPlanTests: XCTestCase {
     var work: URL!

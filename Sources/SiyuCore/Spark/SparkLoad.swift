@@ -86,9 +86,12 @@ struct SparkLoad {
 
         try db.execute("DROP TABLE IF EXISTS spark_links; CREATE TABLE spark_links(node TEXT NOT NULL, root TEXT NOT NULL)")
         let link = try db.prepare("INSERT INTO spark_links VALUES(?,?)")
-        try lines("links") { line in
-            guard let tab = line.firstIndex(of: "\t") else { throw SiyuError.config(file: path("links"), message: "not a link line") }
-            try link.run([.text(String(line[..<tab])), .text(String(line[line.index(after: tab)...]))])
+        try byteLines("links") { line in
+            guard let tab = line.firstIndex(of: 0x09) else { throw SiyuError.config(file: path("links"), message: "not a link line") }
+            link.bindBytes(UnsafeBufferPointer(rebasing: line[..<tab]), at: 1)
+            link.bindBytes(UnsafeBufferPointer(rebasing: line[(tab + 1)...]), at: 2)
+            try link.step()
+            link.reset()
         }
 
         try wh.setMeta("ingest_seq", "1")
@@ -131,7 +134,9 @@ struct SparkLoad {
         }
     }
 
-    /// One staged table: each `D` line inserted with its file id mapped to the rebuild's.
+    /// One staged table: each `D` line inserted with its file id mapped to the rebuild's. Read as
+    /// bytes in chunks (a table's rows can be gigabytes at 10M order lines): a value is bound
+    /// straight from the line, unescaped only when it holds a backslash.
     private func loadTable(_ table: String) throws {
         guard let cols = columns[table] else { return }   // no file printed it: no rows
         let own = try wh.db.prepare("SELECT * FROM \(table) LIMIT 0")
@@ -139,20 +144,116 @@ struct SparkLoad {
         for c in cols where !have.contains(c) {
             throw SiyuError.config(file: path("columns.tsv"), message: "the executors' siyu writes column \(table).\(c), which this siyu's warehouse does not have: the executors run another siyu version")
         }
-        let fileColumn = cols.firstIndex(of: "file_id")
+        let fileColumn = cols.firstIndex(of: "file_id").map { $0 + 4 } ?? -1
         let insert = try wh.db.prepare("INSERT INTO \(table)(\(cols.joined(separator: ","))) VALUES(\(Array(repeating: "?", count: cols.count).joined(separator: ",")))")
-        var values = [SQLValue](repeating: .null, count: cols.count)
-        try lines(table) { line in
-            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard f.count == cols.count + 4, f[0] == "D", f[2] == table else {
-                throw SiyuError.config(file: path(table), message: "a staged row of \(table) does not have the \(cols.count) columns of columns.tsv")
+        let prefix = Array("D\t".utf8), tableName = Array(table.utf8)
+        var scratch: [UInt8] = []
+        var ends: [Int] = []
+        func bad(_ what: String) -> SiyuError { .config(file: path(table), message: "a staged row of \(table) \(what)") }
+        try byteLines(table) { line in
+            // field boundaries: field k is line[start(k) ..< ends[k]]
+            ends.removeAll(keepingCapacity: true)
+            for (i, b) in line.enumerated() where b == 0x09 { ends.append(i) }
+            ends.append(line.count)
+            guard ends.count == cols.count + 4, line.starts(with: prefix),
+                  line[(ends[1] + 1)..<ends[2]].elementsEqual(tableName) else { throw bad("does not have the \(cols.count) columns of columns.tsv") }
+            for k in 4..<ends.count {
+                let start = ends[k - 1] + 1, end = ends[k], at = Int32(k - 3)
+                if k == fileColumn {
+                    guard let t = Self.integer(line[(ends[0] + 1)..<ends[1]]), let id = fileID[t] else { throw bad("names a file the plan does not count") }
+                    insert.bindInt(id, at: at)
+                    continue
+                }
+                guard start < end else { throw bad("has an untyped value in \(cols[k - 4])") }
+                switch line[start] {
+                case 0x69:   // i
+                    guard let v = Self.integer(line[(start + 1)..<end]) else { throw bad("has a bad integer in \(cols[k - 4])") }
+                    insert.bindInt(v, at: at)
+                case 0x74:   // t
+                    let text = UnsafeBufferPointer(rebasing: line[(start + 1)..<end])
+                    if text.contains(0x5C) {
+                        Self.unescape(text, into: &scratch)
+                        scratch.withUnsafeBufferPointer { insert.bindBytes($0, at: at) }
+                    } else {
+                        insert.bindBytes(text, at: at)
+                    }
+                case 0x5C where end - start == 2 && line[start + 1] == 0x4E:   // \N
+                    try insert.bind(.null, at: at)
+                default:
+                    throw bad("has an untyped value in \(cols[k - 4])")
+                }
             }
-            for k in 0..<cols.count {
-                guard let v = SparkRows.decode(f[4 + k]) else { throw SiyuError.config(file: path(table), message: "a staged value of \(table).\(cols[k]) is not typed") }
-                values[k] = v
+            try insert.step()
+            insert.reset()
+        }
+    }
+
+    /// A decimal integer (optionally negative) from ASCII bytes.
+    static func integer(_ b: Slice<UnsafeBufferPointer<UInt8>>) -> Int? {
+        var i = b.startIndex, negative = false
+        if i < b.endIndex, b[i] == 0x2D { negative = true; i += 1 }
+        guard i < b.endIndex else { return nil }
+        var v = 0
+        while i < b.endIndex {
+            let d = b[i] &- 0x30
+            guard d < 10 else { return nil }
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = negative ? m.subtractingReportingOverflow(Int(d)) : m.addingReportingOverflow(Int(d))
+            guard !o1, !o2 else { return nil }
+            v = a
+            i += 1
+        }
+        return v
+    }
+
+    /// `SparkPlan.unescape` on bytes: `\\` `\t` `\n` `\r`, a backslash before anything else stands for it.
+    static func unescape(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < text.count {
+            var c = text[i]
+            if c == 0x5C, i + 1 < text.count {
+                i += 1
+                switch text[i] {
+                case 0x74: c = 0x09
+                case 0x6E: c = 0x0A
+                case 0x72: c = 0x0D
+                default: c = text[i]
+                }
             }
-            if let fc = fileColumn { values[fc] = .int(try task(f[1], in: table)) }
-            try insert.run(values)
+            out.append(c)
+            i += 1
+        }
+    }
+
+    /// The lines of a staged folder's part files (in name order) as bytes, read in chunks.
+    private func byteLines(_ name: String, _ each: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        let p = path(name)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else {
+            throw SiyuError.config(file: p, message: "the Spark job left no `\(name)`; the job did not finish as siyu expects (a different spark/siyu_job.py?)")
+        }
+        var carry: [UInt8] = []
+        for f in try FileManager.default.contentsOfDirectory(atPath: p).filter({ $0.hasPrefix("part-") }).sorted() {
+            let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: (p as NSString).appendingPathComponent(f)))
+            defer { try? h.close() }
+            carry.removeAll(keepingCapacity: true)
+            while true {
+                let chunk = h.readData(ofLength: 8 << 20)
+                let last = chunk.isEmpty
+                carry.append(contentsOf: chunk)
+                let used = try carry.withUnsafeBufferPointer { all -> Int in
+                    var start = 0
+                    for i in 0..<all.count where all[i] == 0x0A {
+                        if i > start { try each(UnsafeBufferPointer(rebasing: all[start..<i])) }
+                        start = i + 1
+                    }
+                    if last, start < all.count { try each(UnsafeBufferPointer(rebasing: all[start..<all.count])); start = all.count }
+                    return start
+                }
+                carry.removeSubrange(0..<used)
+                if last { break }
+            }
         }
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 
 /// What a Spark rebuild needs to know before it starts, computed by siyu's own code so that the
-/// driver never re-implements Swift's ordering (`siyu _plan`, docs/spark-plan.md §6 step 1): the
+/// driver never re-implements Swift's ordering (`siyu _plan`, docs/spark.md): the
 /// files in ingest order (`IngestStage.walk`), which of them are re-delivered copies (same
 /// sha256), each counting file's observation key and its rank in a full clean's order
 /// (`CleanStage.FileRow.observation`, `isNewer`), and the run's day for the plausible-date checks.

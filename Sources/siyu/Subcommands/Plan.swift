@@ -3,7 +3,7 @@ import Foundation
 import Logging
 import SiyuCore
 
-/// Hidden (`siyu _plan`): the plan of a Spark rebuild, for spark/siyu_job.py; see docs/spark-plan.md.
+/// Hidden (`siyu _plan`): the plan of a Spark rebuild, for spark/siyu_job.py; see docs/spark.md.
 struct Plan: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "_plan",
