@@ -5,7 +5,11 @@ public enum Status {
     public static func render(_ wh: Warehouse) throws -> String {
         let db = wh.db
         var out = "warehouse: \(db.path)\n"
-        out += "as-of date: \(try wh.meta("as_of").flatMap { $0.isEmpty ? nil : $0 } ?? "(not aggregated yet)")\n\n"
+        out += "as-of date: \(try wh.meta("as_of").flatMap { $0.isEmpty ? nil : $0 } ?? "(not aggregated yet)")\n"
+        if try wh.meta("engine") == "spark" {
+            out += "engine: spark (built by `siyu run --engine spark`; an embedded `siyu run` rebuilds it in full)\n"
+        }
+        out += "\n"
         out += "stages (last run):\n"
         var previous: Int? = 0
         var firstStale: Stage?

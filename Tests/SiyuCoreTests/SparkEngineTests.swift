@@ -228,6 +228,8 @@ final class SparkEngineTests: XCTestCase {
         XCTAssertEqual(s.status, 2, s.stderr)
         let db = try Database(path: work.appendingPathComponent("w.sqlite").path)
         try db.execute("INSERT OR REPLACE INTO siyu_meta VALUES('engine', 'spark')")
+        let status = try TestSupport.siyu(["status", "--pipeline", "tiny.toml", "--warehouse", "w.sqlite"], cwd: work)
+        XCTAssertTrue(status.stdout.contains("engine: spark"), status.stdout)
         let ingest = try TestSupport.siyu(["ingest", "--quiet", "--pipeline", "tiny.toml", "--warehouse", "w.sqlite"], cwd: work)
         XCTAssertEqual(ingest.status, 1)
         XCTAssertTrue(ingest.stderr.contains("built by the Spark engine") && ingest.stderr.contains("siyu run"), ingest.stderr)
