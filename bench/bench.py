@@ -236,9 +236,13 @@ def shuffle_of(events_dir: str) -> dict:
     """Shuffle bytes written and read, and input/output bytes, summed over the tasks of the Spark
     event log(s) in `events_dir` (spark.eventLog.enabled)."""
     tot = {"shuffle_write_bytes": 0, "shuffle_read_bytes": 0, "shuffle_records_written": 0, "tasks": 0, "peak_execution_memory": 0}
-    for name in os.listdir(events_dir) if os.path.isdir(events_dir) else []:
-        with open(os.path.join(events_dir, name), encoding="utf-8", errors="replace") as f:
-            for line in f:
+    logs = [os.path.join(d, n) for d, _, names in os.walk(events_dir) for n in names if n.startswith(("events_", "local-", "app-"))]
+    for name in sorted(logs):
+        # Spark 4 writes rolling event logs, zstd-compressed unless spark.eventLog.compress=false
+        text = (subprocess.run(["zstd", "-dc", name], capture_output=True, text=True, errors="replace").stdout
+                if name.endswith(".zstd") else open(name, encoding="utf-8", errors="replace").read())
+        if True:
+            for line in text.splitlines():
                 if '"SparkListenerTaskEnd"' not in line:
                     continue
                 m = json.loads(line).get("Task Metrics") or {}
@@ -563,7 +567,8 @@ def main(argv=None) -> int:
                 os.makedirs(events)
                 with open(toml, "w", encoding="utf-8") as f:
                     f.write(text + f'\n[spark]\ndriver_memory = "{a.spark_driver_memory}"\n[spark.conf]\n'
-                            f'"spark.eventLog.enabled" = "true"\n"spark.eventLog.dir" = "file://{events}"\n')
+                            f'"spark.eventLog.enabled" = "true"\n"spark.eventLog.dir" = "file://{events}"\n'
+                            '"spark.eventLog.compress" = "false"\n')
                 measure(key, f"siyu run --engine spark --master {master} on {lines:,} order lines",
                         [SIYU, "run", "--engine", "spark", "--master", master, "--pipeline", rel(toml),
                          "--warehouse", rel(os.path.join(wdir, key + ".sqlite")), "--output", rel(out)],

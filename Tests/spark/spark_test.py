@@ -8,7 +8,8 @@ byte-identical. Cases:
   sample      pipelines/sample.toml on sample-data/ (a re-delivered copy, .xlsx workbooks, GBK files)
   messy       the sample plus: a newer re-export of a JD order file with changed amounts and a new
               order, a Tmall file with bad rows (quarantined), a file that is no export (rejected),
-              a folder matched by a glob (rejected, unreadable): exit 2 on both engines
+              a folder matched by a glob (rejected, unreadable), a second source whose glob matches the
+              first one's files: exit 2 on both engines
   tiny        Tests/Fixtures/tiny (the hand-worked dataset; two quarantined rows: exit 2)
   edges       Tests/Fixtures/edges (window edges, refunds, followers)
   products    Tests/Fixtures/products (item reports, JD SKUs)
@@ -130,6 +131,10 @@ def make_messy(cwd):
     with open(os.path.join(tm, "ExportOrderDetailList_notes.csv"), "w", encoding="utf-8") as f:
         f.write("this is not an order export\nat all\n")
     os.makedirs(os.path.join(tm, "ExportOrderDetailList_folder.csv"))
+    # a second source whose glob matches files the first one has: ingest sees them once
+    with open(os.path.join(cwd, "pipelines", "sample.toml"), "a", encoding="utf-8") as f:
+        f.write('\n[[source]]\nname = "tmall_again"\nkind = "tmall"\nfiles = ["sample-data/tmall/ExportOrderDetailList2025*.csv"]\n'
+                'default_channel = "tmall"\n')
 
 
 def failed_job_keeps_report(siyu, cwd, pipeline):

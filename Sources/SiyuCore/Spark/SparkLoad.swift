@@ -68,8 +68,12 @@ struct SparkLoad {
 
         // Re-delivered copies: the same bytes as a file earlier in ingest order.
         let copy = try db.prepare("INSERT OR REPLACE INTO raw_redeliveries VALUES(?,?,?,?,?,?,1)")
+        let pathOf = Dictionary(plan.files.map { ($0.ingestOrder, $0.path) }, uniquingKeysWith: { a, _ in a })
         for f in plan.files {
             guard let of = f.copyOf, let id = fileID[of], let sha = f.sha256 else { continue }
+            // The same path matched by a second source is the same file seen again (ingest skips
+            // it without a raw_redeliveries row), not a re-delivered copy.
+            if pathOf[of] == f.path { ingest.filesSkipped += 1; continue }
             let (size, mtime) = try IngestStage.stamp(f.path)
             try copy.run([.text(f.path), .text(sha), .int(id), .text(Warehouse.timestamp(now)), .int(size), .int(mtime)])
             ingest.filesSkipped += 1
