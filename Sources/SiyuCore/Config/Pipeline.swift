@@ -264,7 +264,7 @@ public struct Pipeline: Sendable {
         }
         func fail(_ m: String) -> SiyuError { .config(file: path, message: m) }
         for k in root.keys.sorted() where !sections.contains(k) {
-            let near = nearest(k, in: sections).map { "; did you mean `[\($0)]`?" } ?? "; a pipeline file has [pipeline], [[source]], [[rule]], [channels] and [predictions]"
+            let near = nearest(k, in: sections).map { "; did you mean `[\($0)]`?" } ?? "; a pipeline file has [pipeline], [[source]], [[rule]], [channels], [predictions] and [spark]"
             throw fail("unknown section or key `\(k)` at the top level\(near)")
         }
         if root["pipeline"] != nil, root["pipeline"]?.table == nil { throw fail("`pipeline` must be a table: [pipeline]") }
