@@ -104,7 +104,9 @@ def main():
         exe = SparkFiles.get(siyu_name)
         if not os.access(exe, os.X_OK):
             os.chmod(exe, 0o755)
-        p = subprocess.Popen([exe, "_clean-file", "--pipeline", SparkFiles.get(pipeline_name), "--now", now, "--cwd", cwd],
+        # the one-file scratch warehouses go to Spark's own per-application folder (removed with it)
+        p = subprocess.Popen([exe, "_clean-file", "--pipeline", SparkFiles.get(pipeline_name), "--now", now, "--cwd", cwd,
+                              "--scratch", SparkFiles.getRootDirectory()],
                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8")
 
         def feed():

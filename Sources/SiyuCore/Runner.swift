@@ -45,6 +45,14 @@ public struct Runner {
     public func run(_ stages: [Stage], full fullAsked: Bool = false, command: String) throws -> (reports: [StageReport], exit: ExitCode, unreported: Int) {
         let path = warehousePath ?? pipeline.warehouse
         var full = fullAsked
+        if engine == .spark && stages != Stage.allCases {
+            // A Spark run is a rebuild of every stage (docs/spark.md); one stage by hand runs on
+            // the embedded engine (the guard below keeps it off a Spark-built warehouse's stg_*).
+            var embedded = self
+            embedded.engine = .embedded
+            return try embedded.run(stages, full: fullAsked, command: command)
+        }
+
         // Before anything is created beside it (the lock): a path that is no warehouse is left alone.
         if path.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw SiyuError.config(file: pipeline.path, message: "the warehouse path is empty; set warehouse = \"build/warehouse.sqlite\" (or --warehouse FILE)")
@@ -60,13 +68,10 @@ public struct Runner {
         let real = Self.resolvingLinks(path)
         let target = real + ".rebuild"
         func remove(_ p: String, _ suffixes: [String]) { for s in suffixes { try? FileManager.default.removeItem(atPath: p + s) } }
-        // A rebuild killed half-way left its file beside the warehouse: no run is using it (we hold the lock).
-        remove(target, ["", "-wal", "-shm"])
+        // A rebuild killed half-way left its file (and a Spark run its staging folder) beside the
+        // warehouse: no run is using them (we hold the lock).
+        remove(target, ["", "-wal", "-shm", ".spark"])
         if engine == .spark {
-            // A Spark run is a rebuild of every stage (docs/spark.md).
-            guard stages == Stage.allCases else {
-                throw SiyuError.config(file: pipeline.path, message: "the Spark engine runs every stage at once: use `siyu run --engine spark`, or --engine embedded for one stage")
-            }
             full = true
         } else if !full, FileManager.default.fileExists(atPath: path),
                   (try? Warehouse(pipeline: pipeline, logger: logger, path: path, readOnly: true).meta("engine")) == "spark" {

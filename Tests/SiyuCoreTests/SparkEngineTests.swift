@@ -247,9 +247,11 @@ final class SparkEngineTests: XCTestCase {
         let s = try TestSupport.siyu(["run", "--quiet", "--pipeline", "tiny.toml", "--warehouse", "w.sqlite", "--output", "out"], cwd: work)
         XCTAssertEqual(s.status, 2, s.stderr)
         let before = try Data(contentsOf: work.appendingPathComponent("out/customer_summary.csv"))
-        let text = try TestSupport.read(work.appendingPathComponent("tiny.toml")) + "\n[spark]\nsubmit = \"/nonexistent/spark-submit\"\n"
+        // the pipeline chooses the engine: [pipeline] engine = "spark"
+        let text = try TestSupport.read(work.appendingPathComponent("tiny.toml")).replacingOccurrences(of: "[pipeline]\n", with: "[pipeline]\nengine = \"spark\"\n")
+            + "\n[spark]\nsubmit = \"/nonexistent/spark-submit\"\n"
         try TestSupport.write(work, "spark.toml", text)
-        let r = try TestSupport.siyu(["run", "--quiet", "--engine", "spark", "--pipeline", "spark.toml", "--warehouse", "w.sqlite", "--output", "out"], cwd: work)
+        let r = try TestSupport.siyu(["run", "--quiet", "--pipeline", "spark.toml", "--warehouse", "w.sqlite", "--output", "out"], cwd: work)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("make spark-deps"), r.stderr)
         XCTAssertEqual(try Data(contentsOf: work.appendingPathComponent("out/customer_summary.csv")), before)
@@ -257,9 +259,13 @@ final class SparkEngineTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: work.appendingPathComponent("w.sqlite.rebuild.spark").path))
         let db = try Database(path: work.appendingPathComponent("w.sqlite").path, readOnly: true)
         XCTAssertEqual(try db.scalarInt("SELECT exit_code FROM siyu_runs ORDER BY started_at DESC, rowid DESC LIMIT 1"), 1)
-        // one stage alone cannot run on Spark
+        // one stage by hand runs on the embedded engine, whatever the pipeline's engine
         let one = try TestSupport.siyu(["ingest", "--quiet", "--pipeline", "spark.toml", "--warehouse", "x.sqlite"], cwd: work)
-        XCTAssertTrue(one.status == 0 || one.status == 2, "[pipeline] engine is not set: ingest runs embedded: " + one.stderr)
+        XCTAssertTrue(one.status == 0 || one.status == 2, one.stderr)
+        XCTAssertGreaterThan(try Database(path: work.appendingPathComponent("x.sqlite").path, readOnly: true).scalarInt("SELECT count(*) FROM raw_files"), 3)
+        // --engine embedded overrides the pipeline
+        let emb = try TestSupport.siyu(["run", "--quiet", "--engine", "embedded", "--pipeline", "spark.toml", "--warehouse", "x.sqlite", "--output", "out-x"], cwd: work)
+        XCTAssertTrue(emb.status == 0 || emb.status == 2, emb.stderr)
         let engine = try TestSupport.siyu(["run", "--quiet", "--engine", "sparkle", "--pipeline", "tiny.toml"], cwd: work)
         XCTAssertEqual(engine.status, 64)
         XCTAssertTrue(engine.stderr.contains("--engine must be embedded or spark"), engine.stderr)
