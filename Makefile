@@ -31,7 +31,7 @@ deps:
 spark-deps:
 	@bash spark/deps.sh
 
-## spark-test: the Spark engine (local mode) against the embedded one: every CSV and index.html
+## spark-test: the Spark engine (local mode) against the embedded one: every CSV, index.html and report.xlsx
 ## byte-identical on the sample, a messy copy of it and three fixtures; a failed job keeps the report
 spark-test: spark-deps
 	swift build --product siyu

@@ -2,8 +2,8 @@
 """Tests/spark/spark_test.py: the Spark engine against the embedded one (make spark-test, part of make test).
 
 For each case, in a fresh copy of its files: `siyu run` (embedded) and `siyu run --engine spark
---master M` on the same pipeline; the exit codes must be equal and every output CSV and index.html
-byte-identical. Cases:
+--master M` on the same pipeline; the exit codes must be equal and every output CSV, index.html
+and report.xlsx byte-identical. Cases:
 
   sample      pipelines/sample.toml on sample-data/ (a re-delivered copy, .xlsx workbooks, GBK files)
   messy       the sample plus: a newer re-export of a JD order file with changed amounts and a new
@@ -62,7 +62,7 @@ def compare(siyu, master, cwd, pipeline, name, expect_exit):
     a, b = os.path.join(cwd, "out-embedded"), os.path.join(cwd, "out-spark")
     csvs = outputs(a)
     check(len(csvs) >= 10 and csvs == outputs(b), "the same %d CSV files" % len(csvs))
-    for f in csvs + ["index.html"]:
+    for f in csvs + ["index.html", "report.xlsx"]:
         same = os.path.exists(os.path.join(b, f)) and filecmp.cmp(os.path.join(a, f), os.path.join(b, f), shallow=False)
         check(same, "%s byte-identical" % f)
     db = sqlite3.connect(os.path.join(cwd, "w-spark.sqlite"))
