@@ -233,7 +233,7 @@ def same_all(a_dir: str, b_dir: str, label: str) -> list:
 
 
 def shuffle_of(events_dir: str) -> dict:
-    """Shuffle bytes written and read, and input/output bytes, summed over the tasks of the Spark
+    """Shuffle bytes written and read, records written and the tasks' peak execution memory, over the tasks of the Spark
     event log(s) in `events_dir` (spark.eventLog.enabled)."""
     tot = {"shuffle_write_bytes": 0, "shuffle_read_bytes": 0, "shuffle_records_written": 0, "tasks": 0, "peak_execution_memory": 0}
     logs = [os.path.join(d, n) for d, _, names in os.walk(events_dir) for n in names if n.startswith(("events_", "local-", "app-"))]
@@ -241,17 +241,16 @@ def shuffle_of(events_dir: str) -> dict:
         # Spark 4 writes rolling event logs, zstd-compressed unless spark.eventLog.compress=false
         text = (subprocess.run(["zstd", "-dc", name], capture_output=True, text=True, errors="replace").stdout
                 if name.endswith(".zstd") else open(name, encoding="utf-8", errors="replace").read())
-        if True:
-            for line in text.splitlines():
-                if '"SparkListenerTaskEnd"' not in line:
-                    continue
-                m = json.loads(line).get("Task Metrics") or {}
-                w, r = m.get("Shuffle Write Metrics") or {}, m.get("Shuffle Read Metrics") or {}
-                tot["tasks"] += 1
-                tot["shuffle_write_bytes"] += w.get("Shuffle Bytes Written", 0)
-                tot["shuffle_records_written"] += w.get("Shuffle Records Written", 0)
-                tot["shuffle_read_bytes"] += r.get("Remote Bytes Read", 0) + r.get("Local Bytes Read", 0)
-                tot["peak_execution_memory"] = max(tot["peak_execution_memory"], m.get("Peak Execution Memory", 0))
+        for line in text.splitlines():
+            if '"SparkListenerTaskEnd"' not in line:
+                continue
+            m = json.loads(line).get("Task Metrics") or {}
+            w, r = m.get("Shuffle Write Metrics") or {}, m.get("Shuffle Read Metrics") or {}
+            tot["tasks"] += 1
+            tot["shuffle_write_bytes"] += w.get("Shuffle Bytes Written", 0)
+            tot["shuffle_records_written"] += w.get("Shuffle Records Written", 0)
+            tot["shuffle_read_bytes"] += r.get("Remote Bytes Read", 0) + r.get("Local Bytes Read", 0)
+            tot["peak_execution_memory"] = max(tot["peak_execution_memory"], m.get("Peak Execution Memory", 0))
     return tot
 
 
