@@ -61,7 +61,7 @@ final class SparkEngineTests: XCTestCase {
         XCTAssertNil(int("1e3"))
         for text in ["plain", "", "a\\tb", "tab\there", "line\nfeed\r", "\\\\", "天猫\\旗舰店\t", "end\\"] {
             var out: [UInt8] = []
-            Array(SparkPlan.escape(text).utf8).withUnsafeBufferPointer { SparkLoad.unescape($0, into: &out) }
+            Array(SparkPlan.escape(text).utf8).withUnsafeBufferPointer { SparkPlan.unescape(bytes: $0, into: &out) }
             XCTAssertEqual(String(decoding: out, as: UTF8.self), text)
         }
     }
@@ -293,8 +293,4 @@ final class SparkEngineTests: XCTestCase {
             do { _ = try pipeline { $0.replacingOccurrences(of: "[pipeline]\n", with: "[pipeline]\nengine = \"hadoop\"\n") }; return "" } catch { return "\(error)" }
         }().contains("engine must be \"embedded\""))
     }
-}
-
-extension SparkExecutor.Task: Equatable {
-    public static func == (a: Self, b: Self) -> Bool { a.task == b.task && a.sourceIndex == b.sourceIndex && a.path == b.path }
 }

@@ -10,7 +10,7 @@ import Logging
 public enum SparkExecutor {
     /// One file to clean: `task` (the plan's ingest order), the index of its `[[source]]`, its path
     /// as the plan lists it.
-    public struct Task { public var task: Int, sourceIndex: Int, path: String }
+    public struct Task: Equatable { public var task: Int, sourceIndex: Int, path: String }
 
     /// A task line: `task<TAB>source_index<TAB>path` (the path escaped as in the plan).
     public static func parseTask(_ line: Substring) -> Task? {

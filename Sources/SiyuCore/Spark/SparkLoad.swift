@@ -32,19 +32,9 @@ struct SparkLoad {
 
     private func path(_ name: String) -> String { (staging as NSString).appendingPathComponent(name) }
 
-    /// The lines of a staged file, or of a staged folder's part files in name order (the order Spark
-    /// wrote a sorted result in).
+    /// The lines of a small staged file or folder (reports, columns, order counts) as text.
     private func lines(_ name: String, _ each: (Substring) throws -> Void) throws {
-        let p = path(name)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
-            throw SiyuError.config(file: p, message: "the Spark job left no `\(name)`; the job did not finish as siyu expects (a different spark/siyu_job.py?)")
-        }
-        let files = isDir.boolValue ? try FileManager.default.contentsOfDirectory(atPath: p).filter { $0.hasPrefix("part-") }.sorted().map { (p as NSString).appendingPathComponent($0) } : [p]
-        for f in files {
-            let text = try String(contentsOfFile: f, encoding: .utf8)
-            for line in text.split(separator: "\n", omittingEmptySubsequences: true) { try each(line) }
-        }
+        try byteLines(name) { try each(String(decoding: $0, as: UTF8.self)[...]) }
     }
 
     private func task(_ field: Substring, in name: String) throws -> Int {
@@ -176,7 +166,7 @@ struct SparkLoad {
                 case 0x74:   // t
                     let text = UnsafeBufferPointer(rebasing: line[(start + 1)..<end])
                     if text.contains(0x5C) {
-                        Self.unescape(text, into: &scratch)
+                        SparkPlan.unescape(bytes: text, into: &scratch)
                         scratch.withUnsafeBufferPointer { insert.bindBytes($0, at: at) }
                     } else {
                         insert.bindBytes(text, at: at)
@@ -210,36 +200,20 @@ struct SparkLoad {
         return v
     }
 
-    /// `SparkPlan.unescape` on bytes: `\\` `\t` `\n` `\r`, a backslash before anything else stands for it.
-    static func unescape(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        out.removeAll(keepingCapacity: true)
-        var i = 0
-        while i < text.count {
-            var c = text[i]
-            if c == 0x5C, i + 1 < text.count {
-                i += 1
-                switch text[i] {
-                case 0x74: c = 0x09
-                case 0x6E: c = 0x0A
-                case 0x72: c = 0x0D
-                default: c = text[i]
-                }
-            }
-            out.append(c)
-            i += 1
-        }
-    }
-
-    /// The lines of a staged folder's part files (in name order) as bytes, read in chunks.
+    /// The lines of a staged file, or of a staged folder's part files in name order (the order
+    /// Spark wrote a sorted result in), as bytes, read in chunks (a table's rows can be gigabytes).
     private func byteLines(_ name: String, _ each: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         let p = path(name)
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else {
+        guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else {
             throw SiyuError.config(file: p, message: "the Spark job left no `\(name)`; the job did not finish as siyu expects (a different spark/siyu_job.py?)")
         }
+        let files = isDir.boolValue
+            ? try FileManager.default.contentsOfDirectory(atPath: p).filter { $0.hasPrefix("part-") }.sorted().map { (p as NSString).appendingPathComponent($0) }
+            : [p]
         var carry: [UInt8] = []
-        for f in try FileManager.default.contentsOfDirectory(atPath: p).filter({ $0.hasPrefix("part-") }).sorted() {
-            let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: (p as NSString).appendingPathComponent(f)))
+        for f in files {
+            let h = try FileHandle(forReadingFrom: URL(fileURLWithPath: f))
             defer { try? h.close() }
             carry.removeAll(keepingCapacity: true)
             while true {

@@ -81,9 +81,7 @@ public struct SparkPlan {
     /// time zone, pipeline), the column names, one line per file in ingest order. Values escaped
     /// by `escape` (backslash, tab, LF, CR); an absent value is empty.
     public func tsv() -> String {
-        let iso = ISO8601DateFormatter()
-        iso.formatOptions = [.withInternetDateTime]
-        var out = ["#siyu-plan", "version=1", "now=\(iso.string(from: now))", "day=\(CivilDate.iso(day))",
+        var out = ["#siyu-plan", "version=1", "now=\(Warehouse.timestamp(now))", "day=\(CivilDate.iso(day))",
                    "time_zone=\(Self.escape(timeZone.identifier))", "pipeline=\(Self.escape(pipelinePath))"].joined(separator: "\t") + "\n"
         out += Self.columns.joined(separator: "\t") + "\n"
         for f in files {
@@ -113,18 +111,30 @@ public struct SparkPlan {
     /// The inverse of `escape` (a backslash before any other character stands for that character).
     public static func unescape(_ s: Substring) -> String {
         guard s.contains("\\") else { return String(s) }
-        var out = String.UnicodeScalarView()
-        var it = s.unicodeScalars.makeIterator()
-        while let c = it.next() {
-            guard c == "\\", let n = it.next() else { out.append(c); continue }
-            switch n {
-            case "t": out.append("\t")
-            case "n": out.append("\n")
-            case "r": out.append("\r")
-            default: out.append(n)
+        var out: [UInt8] = []
+        var bytes = Array(s.utf8)
+        bytes.withUnsafeMutableBufferPointer { unescape(bytes: UnsafeBufferPointer($0), into: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `unescape` on UTF-8 bytes into `out` (the escapes are ASCII, so bytes and text agree).
+    public static func unescape(bytes text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
+        var i = 0
+        while i < text.count {
+            var c = text[i]
+            if c == 0x5C, i + 1 < text.count {
+                i += 1
+                switch text[i] {
+                case 0x74: c = 0x09
+                case 0x6E: c = 0x0A
+                case 0x72: c = 0x0D
+                default: c = text[i]
+                }
             }
+            out.append(c)
+            i += 1
         }
-        return String(out)
     }
 
     /// Reads `tsv()` back: the header's fields and the rows as column name → value ("" = absent).

@@ -250,6 +250,13 @@ public final class Warehouse {
         return f.string(from: d)
     }
 
+    /// The inverse of `timestamp` (an instant like 2026-01-05T10:00:00Z), nil when `text` is none.
+    public static func instant(_ text: String) -> Date? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: text)
+    }
+
     /// Cells of a raw row are stored joined by U+001F (unit separator).
     public static let cellSeparator: Character = "\u{1F}"
     public static func joinCells(_ cells: [String]) -> String {

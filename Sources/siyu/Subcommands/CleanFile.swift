@@ -30,9 +30,7 @@ struct CleanFile: ParsableCommand {
             return ArgumentParser.ExitCode(SiyuCore.ExitCode.usage.rawValue)
         }
         if let cwd, !FileManager.default.changeCurrentDirectoryPath(cwd) { throw fail("cannot enter --cwd \(cwd)") }
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime]
-        guard let instant = f.date(from: now) else { throw fail("--now must be an instant like 2026-01-05T10:00:00Z, not `\(now)`") }
+        guard let instant = Warehouse.instant(now) else { throw fail("--now must be an instant like 2026-01-05T10:00:00Z, not `\(now)`") }
         let p: Pipeline
         do { p = try Pipeline.load(path: pipeline) } catch let e as SiyuError { throw fail(e.description) }
         var logger = Logger(label: "siyu") { StreamLogHandler.standardError(label: $0) }

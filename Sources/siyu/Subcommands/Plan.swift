@@ -25,9 +25,7 @@ struct Plan: ParsableCommand {
         do { p = try Pipeline.load(path: pipeline) } catch let e as SiyuError { throw fail(e.description, .usage) }
         var instant = Date()
         if let now {
-            let f = ISO8601DateFormatter()
-            f.formatOptions = [.withInternetDateTime]
-            guard let d = f.date(from: now) else { throw fail("--now must be an instant like 2026-01-05T10:00:00Z, not `\(now)`", .usage) }
+            guard let d = Warehouse.instant(now) else { throw fail("--now must be an instant like 2026-01-05T10:00:00Z, not `\(now)`", .usage) }
             instant = d
         }
         var logger = Logger(label: "siyu") { StreamLogHandler.standardError(label: $0) }

@@ -141,15 +141,23 @@ struct IdentityGraph {
         return k.withUTF8 { node(kind, $0) }
     }
 
-    mutating func phone(_ number: UInt64) -> Int32 {
-        let h = Self.hash(phone: number), mask = slots.count - 1, tag = UInt32(truncatingIfNeeded: h >> 32)
+    /// The slot of phone `number`, and its node when present.
+    @inline(__always) private func probe(phone number: UInt64, _ h: UInt64) -> (slot: Int, node: Int32?) {
+        let mask = slots.count - 1, tag = UInt32(truncatingIfNeeded: h >> 32)
         var s = Int(truncatingIfNeeded: h) & mask
         while true {
             let n = slots[s]
-            if n < 0 { return add(.phone, number, hash: h, slot: s) }
-            if tags[Int(n)] == tag, kinds[Int(n)] == .phone, payload[Int(n)] == number { return n }
+            if n < 0 { return (s, nil) }
+            if tags[Int(n)] == tag, kinds[Int(n)] == .phone, payload[Int(n)] == number { return (s, n) }
             s = (s + 1) & mask
         }
+    }
+
+    mutating func phone(_ number: UInt64) -> Int32 {
+        let h = Self.hash(phone: number)
+        let (slot, found) = probe(phone: number, h)
+        if let found { return found }
+        return add(.phone, number, hash: h, slot: slot)
     }
 
     /// The node of `kind` and `key` when it is known (nothing is added).
@@ -157,16 +165,7 @@ struct IdentityGraph {
         probe(kind, key, Self.hash(kind, key)).node
     }
 
-    func existingPhone(_ number: UInt64) -> Int32? {
-        let h = Self.hash(phone: number), mask = slots.count - 1, tag = UInt32(truncatingIfNeeded: h >> 32)
-        var s = Int(truncatingIfNeeded: h) & mask
-        while true {
-            let n = slots[s]
-            if n < 0 { return nil }
-            if tags[Int(n)] == tag, kinds[Int(n)] == .phone, payload[Int(n)] == number { return n }
-            s = (s + 1) & mask
-        }
-    }
+    func existingPhone(_ number: UInt64) -> Int32? { probe(phone: number, Self.hash(phone: number)).node }
 
     /// The node whose string form is `text` (`acct:…`, `phone:…`, …), when it is known.
     func existing(string text: String) -> Int32? {

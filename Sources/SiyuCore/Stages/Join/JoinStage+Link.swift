@@ -18,7 +18,7 @@ extension JoinStage {
         let orderCount = try db.scalarInt("SELECT count(*) FROM stg_orders WHERE \(orderWhere)")
         let followCount = try db.scalarInt("SELECT count(*) FROM stg_follow_records WHERE \(followWhere)")
         var input = LinkInput(orderCount: orderCount, followCount: followCount)
-        input.unites = try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='spark_links'") == 0
+        input.unites = try !db.tableExists("spark_links")
         try input.readOrders(db, where: orderWhere, keepGroups: keepGroups)
         phase("read orders")
         try input.readFollows(wh, where: followWhere, keepGroups: keepGroups)
